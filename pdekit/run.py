@@ -1,0 +1,250 @@
+"""The run loop shared by every grid model: steps, snapshots, progress, guards, checkpoints.
+
+``run(model, initial, t_end=..., cfl=... or dt=..., output=path, snapshots=N)`` advances the state
+from ``t_start`` to ``t_end`` and writes ``N + 1`` equally spaced snapshots (the initial state
+included). Each interval between snapshots is covered by equal steps no longer than the CFL step,
+so snapshot times are hit exactly. Steps run in chunks (the compiled kernels loop over the steps of
+a chunk); after each chunk the state is checked for non-finite values. When one is found the
+chunk is replayed step by step from its saved start to name the exact step, time and cell, the
+results file keeps every snapshot up to the last good one, and :class:`InstabilityError` is raised.
+
+With an output path, a checkpoint ``<output>.ckpt.npz`` is replaced atomically at every snapshot;
+``run(..., output=path, restart=True)`` continues from it bit for bit (same model and arguments).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time as _time
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import InstabilityError, OutputError, ParameterError
+from .timestepping import steps_for
+
+_RUN_KEYS = ("t_start", "t_end", "snapshots", "method", "dt")
+
+
+def checkpoint_path(output) -> Path:
+    return Path(str(output) + ".ckpt.npz")
+
+
+def _check_time_args(t_start, t_end, snapshots):
+    for name, v in (("t_start", t_start), ("t_end", t_end)):
+        if not isinstance(v, (int, float, np.floating, np.integer)) or not math.isfinite(v):
+            raise ParameterError(f"{name} must be a finite number, got {v!r}")
+    if not t_end > t_start:
+        raise ParameterError(f"t_end must be > t_start, got t_start={t_start}, t_end={t_end}")
+    if isinstance(snapshots, bool) or not isinstance(snapshots, (int, np.integer)) or snapshots < 1:
+        raise ParameterError(f"snapshots must be an integer >= 1, got {snapshots!r}")
+
+
+def _progress_bar(total, enabled, desc):
+    from tqdm.auto import tqdm
+
+    # disable=None: tqdm switches itself off when stderr is not a terminal
+    return tqdm(total=total, disable=None if enabled else True, desc=desc, unit="step",
+                dynamic_ncols=True, leave=False)
+
+
+def _first_bad(interior):
+    bad = ~np.isfinite(interior)
+    if not bad.any():
+        return None
+    return tuple(int(i) for i in np.argwhere(bad)[0])
+
+
+def run(model, initial=None, *, t_end, t_start=0.0, cfl=None, dt=None, method=None, output=None,
+        snapshots=10, progress=True, restart=False, attrs=None, chunk_steps=None):
+    """Integrate ``model`` from ``initial`` and return the snapshots as an ``xarray.Dataset``.
+
+    Parameters
+    ----------
+    model : a pdekit grid model (e.g. :class:`pdekit.AdvectionDiffusion`)
+    initial : initial data (array of ``grid.shape``, ``(nvar, *grid.shape)``, dict or callable);
+        ignored on restart
+    t_end, t_start : float
+    cfl, dt : float
+        Give at most one: the CFL number (default: the model's ``default_cfl``) or a maximum step.
+    method : str
+        Time integrator (``model.methods``; default ``model.default_method``).
+    output : path or None
+        HDF5 results file (netCDF4 layout), written and flushed snapshot by snapshot.
+    snapshots : int
+        Number of output intervals; ``snapshots + 1`` states are stored.
+    progress : bool
+        Show a progress bar (only when stderr is a terminal).
+    restart : bool
+        Continue the run recorded in ``output`` from its checkpoint.
+    """
+    from .io import ResultWriter, check_writable, open_result
+
+    _check_time_args(t_start, t_end, snapshots)
+    method = model.check_method(method)
+    if cfl is not None and dt is not None:
+        raise ParameterError("give either cfl or dt, not both")
+    if dt is not None:
+        try:
+            dt = float(dt)
+        except (TypeError, ValueError):
+            raise ParameterError(f"dt must be a positive number, got {dt!r}") from None
+        if not math.isfinite(dt) or dt <= 0:
+            raise ParameterError(f"dt must be a positive finite number, got {dt!r}")
+        dt_max = dt
+    else:
+        dt_max = model.stable_dt(model.default_cfl if cfl is None else cfl, method)
+    if restart and output is None:
+        raise ParameterError("restart=True needs the output path of the run to continue")
+    if output is not None:
+        output = Path(output)
+        if not restart:
+            check_writable(output)
+
+    interval = (t_end - t_start) / snapshots
+    nsub, step_dt = steps_for(interval, dt_max)
+    run_info = dict(t_start=float(t_start), t_end=float(t_end), snapshots=int(snapshots), method=method,
+                    dt=step_dt, steps_per_snapshot=nsub, cfl=None if cfl is None else float(cfl))
+
+    k0 = 0
+    wall_before = 0.0
+    if restart:
+        state, k0, wall_before = _load_checkpoint(model, output, run_info)
+    else:
+        if initial is None:
+            raise ParameterError("initial data is required (unless restart=True)")
+        state = model.state_from(initial)
+
+    stepper = model.stepper(method, step_dt)
+    grid = model.grid
+    all_attrs = {"model": model.name, "parameters": model.parameters(), "pdekit_version": __version__,
+                 "run": run_info, "status": "running", "wall_time": wall_before}
+    if attrs:
+        all_attrs.update(attrs)
+    writer = None
+    memory = []
+    if output is not None:
+        writer = ResultWriter(output, coords=grid.coords, variables={v: grid.dims for v in model.variables},
+                              attrs=all_attrs, mode="a" if restart else "w")
+        if restart:
+            writer.truncate(k0 + 1)
+    times = [t_start + k * interval for k in range(snapshots + 1)]
+    times[-1] = t_end
+
+    def snapshot(k):
+        inner = model.interior(state)
+        fields = {v: inner[i] for i, v in enumerate(model.variables)}
+        if writer is not None:
+            writer.write_snapshot(times[k], fields)
+            writer.set_attrs(wall_time=wall_before + _time.perf_counter() - t0)
+            _save_checkpoint(model, output, state, k, run_info, wall_before + _time.perf_counter() - t0)
+        else:
+            memory.append((times[k], {v: a.copy() for v, a in fields.items()}))
+
+    t0 = _time.perf_counter()
+    if chunk_steps is None:
+        # chunks of about 1e7 cell updates (or at least a tenth of an interval) between checks
+        chunk_steps = max(1, min(nsub, int(1e7 // max(grid.size, 1)), max(1, nsub // 10) if nsub > 50 else nsub))
+    status = "completed"
+    try:
+        if not restart:
+            snapshot(0)
+        bar = _progress_bar((snapshots - k0) * nsub, progress, model.name)
+        try:
+            for k in range(k0, snapshots):
+                done = 0
+                while done < nsub:
+                    m = min(chunk_steps, nsub - done)
+                    saved = state.copy()
+                    t_chunk = times[k] + done * step_dt
+                    stepper.advance(state, t_chunk, m)
+                    bad = _first_bad(model.interior(state))
+                    if bad is not None:
+                        _report_instability(model, stepper, saved, t_chunk, step_dt, m, k * nsub + done, times[k])
+                    done += m
+                    bar.update(m)
+                snapshot(k + 1)
+        finally:
+            bar.close()
+    except InstabilityError as exc:
+        status = f"failed: {exc}"
+        raise
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        if writer is not None:
+            writer.set_attrs(status=status, wall_time=wall_before + _time.perf_counter() - t0)
+            writer.close()
+    if output is not None:
+        return open_result(output)
+    return _memory_dataset(model, memory, all_attrs | {"status": status,
+                                                        "wall_time": _time.perf_counter() - t0})
+
+
+def _report_instability(model, stepper, saved, t_chunk, dt, m, step0, t_last_snapshot):
+    """Replay a chunk step by step from its start to find the first non-finite value."""
+    state = saved.copy()
+    for s in range(m):
+        stepper.advance(state, t_chunk + s * dt, 1)
+        bad = _first_bad(model.interior(state))
+        if bad is not None:
+            var, cell = model.variables[bad[0]], bad[1:]
+            where = ", ".join(f"{d}={c[i]:.6g}" for d, c, i in zip(model.grid.dims, model.grid.centres, cell))
+            t_bad = t_chunk + (s + 1) * dt
+            raise InstabilityError(
+                f"non-finite value in {var!r} at t={t_bad:.6g} (step {step0 + s + 1}, dt={dt:.3g}) in cell "
+                f"{cell} ({where}); the results keep the snapshots up to t={t_last_snapshot:.6g}. "
+                "Reduce the CFL number or dt, or check the coefficients.",
+                time=t_bad, step=step0 + s + 1, cell=cell, variable=var)
+    raise InstabilityError(f"non-finite value after t={t_chunk:.6g} that a step-by-step replay did not reproduce",
+                           time=t_chunk, step=step0)
+
+
+def _save_checkpoint(model, output, state, k, run_info, wall):
+    path = checkpoint_path(output)
+    tmp = path.with_name(path.name + ".tmp.npz")
+    meta = {"model": model.name, "shape": list(model.grid.shape), "snapshot": k, "run": run_info,
+            "wall_time": wall, "pdekit_version": __version__}
+    try:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, state=state, meta=np.array(json.dumps(meta)))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(f"cannot write checkpoint {path}: {exc}") from exc
+
+
+def _load_checkpoint(model, output, run_info):
+    path = checkpoint_path(output)
+    if not path.exists():
+        raise OutputError(f"no checkpoint {path} to restart from")
+    with np.load(path) as z:
+        state = z["state"].copy()
+        meta = json.loads(str(z["meta"]))
+    if meta["model"] != model.name or tuple(meta["shape"]) != model.grid.shape:
+        raise ParameterError(f"checkpoint {path} belongs to model {meta['model']!r} on a grid {meta['shape']}, "
+                             f"not {model.name!r} on {list(model.grid.shape)}")
+    saved = meta["run"]
+    for key in _RUN_KEYS:
+        if saved[key] != run_info[key]:
+            raise ParameterError(f"restart must use the same {key} as the original run: "
+                                 f"checkpoint has {saved[key]!r}, got {run_info[key]!r}")
+    if state.shape != model.allocate().shape:
+        raise ParameterError(f"checkpoint state has shape {state.shape}, the model needs {model.allocate().shape}")
+    return state, int(meta["snapshot"]), float(meta["wall_time"])
+
+
+def _memory_dataset(model, memory, attrs):
+    import xarray as xr
+
+    t = np.array([m[0] for m in memory])
+    data = {v: (("t",) + model.grid.dims, np.stack([m[1][v] for m in memory])) for v in model.variables}
+    ds = xr.Dataset(data, coords={"t": t, **model.grid.coords})
+    # same attribute conventions as open_result: JSON for containers, "parameters" as a dict
+    ds.attrs.update({k: (json.dumps(v) if isinstance(v, (dict, list, tuple)) else v) for k, v in attrs.items()})
+    ds.attrs["parameters"] = attrs["parameters"]
+    return ds
