@@ -167,6 +167,10 @@ class AdvectionDiffusion(GridModel):
             if arr.shape != g.shape:
                 raise ParameterError(f"diffusivity field has shape {arr.shape}; expected the grid shape {g.shape} "
                                      "(cell values) or a tuple of face arrays")
+            if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+                bad = np.argwhere(~np.isfinite(arr) | (arr < 0))[0]
+                raise ParameterError(f"diffusivity must be finite and >= 0 everywhere; cell {tuple(bad)} has "
+                                     f"{arr[tuple(bad)]}")
             cell = arr
             out = []
             for d in range(g.ndim):

@@ -1,0 +1,11 @@
+"""Benchmarks against peer codes (``pdekit bench NAME``); peers are imported lazily."""
+
+
+def _advection_diffusion(argv):
+    from .advection_diffusion import main
+
+    return main(argv)
+
+
+#: benchmark name -> main(argv)
+BENCHMARKS = {"advection-diffusion": _advection_diffusion}
