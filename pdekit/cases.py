@@ -12,7 +12,7 @@ import json
 import sys
 import time
 
-from .errors import ParameterError
+from .errors import ParameterError, PdekitError
 
 
 def parse_overrides(defaults: dict, pairs) -> dict:
@@ -60,7 +60,7 @@ def main(module, argv=None) -> int:
         t0 = time.perf_counter()
         ds = run(model, initial, output=args.output, progress=not args.no_progress,
                  attrs={"case": module.NAME, "case_parameters": params}, **kwargs)
-    except ParameterError as exc:
+    except PdekitError as exc:
         print(f"pdekit: {exc}", file=sys.stderr)
         return 2
     wall = time.perf_counter() - t0

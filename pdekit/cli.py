@@ -16,7 +16,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from .errors import ParameterError
+from .errors import InstabilityError, PdekitError
 
 
 def _dirs(kind: str) -> list:
@@ -72,6 +72,9 @@ def _pick(kind, name):
 def cmd_cases(args):
     for name, path in _scripts("cases").items():
         print(f"{name:28s} {_first_doc_line(path)}")
+        if args.verbose:
+            params = _load(path).PARAMETERS
+            print(" " * 29 + "--set " + " ".join(f"{k}={v!r}" for k, v in params.items()))
     return 0
 
 
@@ -103,6 +106,8 @@ def cmd_validate(args):
         argv += ["--plot", args.plot]
     if args.only:
         argv += ["--only", *args.only]
+    if args.list_studies:
+        argv += ["--list-studies"]
     return mod.main(argv)
 
 
@@ -124,6 +129,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="pdekit", description="pdekit: validated solvers for diffusion-type PDEs")
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("cases", help="list the case scripts")
+    p.add_argument("-v", "--verbose", action="store_true", help="also list each case's parameters")
     p.set_defaults(func=cmd_cases)
     p = sub.add_parser("run", help="run a case script")
     p.add_argument("name")
@@ -138,6 +144,7 @@ def main(argv=None) -> int:
     p.add_argument("--json", metavar="PATH")
     p.add_argument("--plot", metavar="DIR")
     p.add_argument("--only", nargs="*", metavar="STUDY")
+    p.add_argument("--list-studies", action="store_true", help="list the family's studies")
     p.set_defaults(func=cmd_validate)
     p = sub.add_parser("bench", help="benchmark a family against its peers")
     p.add_argument("name")
@@ -147,7 +154,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     try:
         return args.func(args)
-    except ParameterError as exc:
+    except InstabilityError as exc:
+        print(f"pdekit: run stopped: {exc}", file=sys.stderr)
+        return 1
+    except PdekitError as exc:
         print(f"pdekit: {exc}", file=sys.stderr)
         return 2
 

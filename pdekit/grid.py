@@ -153,8 +153,8 @@ class Grid:
         names = [a.name for a in axes]
         if len(set(names)) != len(names):
             raise GridError(f"axis names must be distinct, got {names}")
-        if names and names[0] == "t":
-            raise GridError("'t' is reserved for the time dimension")
+        if "t" in names:
+            raise GridError("'t' is reserved for the time dimension; name the axis otherwise")
         if geometry not in GEOMETRIES:
             raise GridError(f"unknown geometry {geometry!r}; accepted: {', '.join(GEOMETRIES)}")
         if geometry == "spherical":

@@ -95,7 +95,10 @@ def run(model, initial=None, *, t_end, t_start=0.0, cfl=None, dt=None, method=No
             raise ParameterError(f"dt must be a positive finite number, got {dt!r}")
         dt_max = dt
     else:
-        dt_max = model.stable_dt(model.default_cfl if cfl is None else cfl, method)
+        if cfl is None and method in getattr(model, "implicit_methods", ()):
+            raise ParameterError(f"method {method!r} is implicit: give dt (or cfl, read as a diffusion number)")
+        cfl = model.default_cfl if cfl is None else cfl
+        dt_max = model.stable_dt(cfl, method, t=t_start)
     if restart and output is None:
         raise ParameterError("restart=True needs the output path of the run to continue")
     if output is not None:
@@ -143,6 +146,7 @@ def run(model, initial=None, *, t_end, t_start=0.0, cfl=None, dt=None, method=No
         else:
             memory.append((times[k], {v: a.copy() for v, a in fields.items()}))
 
+    previous_sigterm = _trap_sigterm()
     t0 = _time.perf_counter()
     if chunk_steps is None:
         # chunks of about 1e7 cell updates (or at least a tenth of an interval) between checks
@@ -175,6 +179,7 @@ def run(model, initial=None, *, t_end, t_start=0.0, cfl=None, dt=None, method=No
         status = "interrupted"
         raise
     finally:
+        _restore_sigterm(previous_sigterm)
         if writer is not None:
             writer.set_attrs(status=status, wall_time=wall_before + _time.perf_counter() - t0)
             writer.close()
@@ -182,6 +187,26 @@ def run(model, initial=None, *, t_end, t_start=0.0, cfl=None, dt=None, method=No
         return open_result(output)
     return _memory_dataset(model, memory, all_attrs | {"status": status,
                                                         "wall_time": _time.perf_counter() - t0})
+
+
+def _trap_sigterm():
+    """Turn SIGTERM into KeyboardInterrupt during a run so the file is closed with its status."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt("terminated (SIGTERM)")
+    return signal.signal(signal.SIGTERM, handler)
+
+
+def _restore_sigterm(previous):
+    import signal
+
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _report_instability(model, stepper, saved, t_chunk, dt, m, step0, t_last_snapshot):
@@ -207,6 +232,7 @@ def _save_checkpoint(model, output, state, k, run_info, wall):
     path = checkpoint_path(output)
     tmp = path.with_name(path.name + ".tmp.npz")
     meta = {"model": model.name, "shape": list(model.grid.shape), "snapshot": k, "run": run_info,
+            "parameters": json.loads(json.dumps(model.parameters(), default=str)),
             "wall_time": wall, "pdekit_version": __version__}
     try:
         with open(tmp, "wb") as fh:
@@ -228,6 +254,12 @@ def _load_checkpoint(model, output, run_info):
     if meta["model"] != model.name or tuple(meta["shape"]) != model.grid.shape:
         raise ParameterError(f"checkpoint {path} belongs to model {meta['model']!r} on a grid {meta['shape']}, "
                              f"not {model.name!r} on {list(model.grid.shape)}")
+    params = json.loads(json.dumps(model.parameters(), default=str))
+    if meta.get("parameters") != params:
+        diff = sorted(k for k in set(params) | set(meta.get("parameters", {}))
+                      if params.get(k) != meta.get("parameters", {}).get(k))
+        raise ParameterError(f"checkpoint {path} was written by a model with other parameters ({', '.join(diff)}); "
+                             "restart with the same model")
     saved = meta["run"]
     for key in _RUN_KEYS:
         if saved[key] != run_info[key]:

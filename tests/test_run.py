@@ -212,3 +212,54 @@ def test_unwritable_output(tmp_path, where):
     with pytest.raises(pdekit.OutputError):
         pdekit.run(model, np.ones(10), t_end=1.0, output=path, progress=False)
     assert time.perf_counter() - t0 < 30  # refused before stepping (generous: compile time is not involved)
+
+
+def test_restart_refuses_a_different_model(tmp_path):
+    path = tmp_path / "r.h5"
+    pdekit.run(_model(16), _u0, t_end=0.1, snapshots=2, output=path, progress=False)
+    other = pdekit.AdvectionDiffusion(pdekit.Grid.uniform((16, 16), [(0.0, 1.0), (0.0, 1.0)]), "periodic",
+                                      velocity=(1.0, 0.5), diffusivity=2e-3)
+    with pytest.raises(pdekit.ParameterError, match="diffusivity"):
+        pdekit.run(other, None, t_end=0.1, snapshots=2, output=path, progress=False, restart=True)
+
+
+def test_sigterm_closes_the_file_with_status(tmp_path):
+    path = tmp_path / "term.h5"
+    proc = _start(tmp_path, path, 2.0, 40)
+    _wait_for_checkpoint(path, 2, proc)
+    proc.terminate()
+    proc.wait()
+    ds = pdekit.open_result(path)
+    assert ds.attrs["status"] == "interrupted" and ds.sizes["t"] >= 3
+
+
+def test_more_bad_input():
+    with pytest.raises(pdekit.ParameterError, match="ghost >= 2"):
+        pdekit.AdvectionDiffusion(pdekit.Grid([pdekit.Axis.uniform("x", 0, 1, 8)], ghost=1), "periodic")
+    with pytest.raises(pdekit.GridError, match="reserved"):
+        pdekit.Grid([pdekit.Axis.uniform("x", 0, 1, 8), pdekit.Axis.uniform("t", 0, 1, 8)])
+    g = pdekit.Grid.uniform(8, (0.0, 1.0))
+    with pytest.raises(pdekit.ParameterError, match="same face"):
+        pdekit.AdvectionDiffusion(g, "periodic", velocity=(np.arange(9.0),))
+    with pytest.raises(pdekit.ParameterError, match="diffusion only"):
+        pdekit.run(pdekit.AdvectionDiffusion(g, "periodic", velocity=1.0), np.ones(8), t_end=1.0, cfl=0.5,
+                   method="crank-nicolson", progress=False)
+    with pytest.raises(pdekit.ParameterError, match="implicit: give dt"):
+        pdekit.run(pdekit.AdvectionDiffusion(g, "periodic", diffusivity=1.0), np.ones(8), t_end=1.0,
+                   method="backward-euler", progress=False)
+
+
+def test_diffusivity_function_of_coordinates():
+    g = pdekit.Grid.uniform(8, (0.0, 1.0))
+    m = pdekit.AdvectionDiffusion(g, "zero-flux", diffusivity=lambda x: 1 + x)
+    assert np.allclose(m.face_diffusivity[0][1:-1], 2 * (1 + g.centres[0][:-1]) * (1 + g.centres[0][1:])
+                       / (2 + g.centres[0][:-1] + g.centres[0][1:]))
+
+
+def test_explicit_dt_bound_at_walls():
+    """Forward Euler stability: 2D/h^2 inside, 3D/h^2 next to a Dirichlet wall, none from zero-flux walls."""
+    g = pdekit.Grid.uniform(10, (0.0, 1.0))
+    h = 0.1
+    assert np.isclose(pdekit.AdvectionDiffusion(g, "zero-flux", diffusivity=1.0).stable_dt(1.0, "euler"), h * h / 2)
+    assert np.isclose(pdekit.AdvectionDiffusion(g, {"x": ("dirichlet", 0.0)}, diffusivity=1.0).stable_dt(1.0, "euler"),
+                      h * h / 3)

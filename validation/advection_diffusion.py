@@ -63,8 +63,8 @@ def _convergence(name, description, levels, solve, expected, bound, plot_dir, or
     final = norms[-1][order_norm]
     passed = bool(observed >= expected - ORDER_TOL and final <= bound)
     x, num, ref = last
-    if num.ndim > 1:  # plot a cut through the middle for 2D
-        mid = num.shape[1] // 2
+    if num.ndim > 1:  # plot a cut through the peak for 2D
+        mid = int(np.unravel_index(np.argmax(ref), ref.shape)[1])
         num, ref = num[:, mid], ref[:, mid]
     _plot(plot_dir, name, hs, norms, expected, x, num, ref)
     return Study(name=name, passed=passed, observed_order=observed, expected_order=expected,

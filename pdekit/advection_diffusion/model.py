@@ -63,12 +63,16 @@ class AdvectionDiffusion(GridModel):
 
     name = "advection-diffusion"
     methods = ("euler", "ssprk2", "ssprk3", "crank-nicolson", "backward-euler", "theta", "strang")
+    implicit_methods = ("crank-nicolson", "backward-euler", "theta")
     default_method = "ssprk2"
     default_cfl = 0.4
 
     def __init__(self, grid, bc, *, velocity=0.0, diffusivity=0.0, source=None, scheme="vanleer",
                  variables=("u",), theta=0.5):
         super().__init__(grid, bc)
+        if grid.ghost < 2:
+            raise ParameterError(f"advection-diffusion needs a grid with ghost >= 2 (second-order fluxes read two "
+                                 f"cells on each side of a face); got ghost={grid.ghost}")
         if isinstance(variables, str):
             variables = (variables,)
         variables = tuple(variables)
@@ -122,8 +126,16 @@ class AdvectionDiffusion(GridModel):
                                          f"a face field on this grid has shape {fs}")
                 if not np.all(np.isfinite(arr)):
                     raise ParameterError(f"velocity component along {g.dims[d]!r} has non-finite values")
-                out.append(np.ascontiguousarray(arr))
+                out.append(self._periodic_face_check(np.ascontiguousarray(arr), d, "velocity"))
         return out
+
+    def _periodic_face_check(self, arr, d, what):
+        """On a periodic axis the first and last faces are the same face: their values must agree."""
+        if self.boundaries.sides[d][0].kind == "periodic":
+            if not np.array_equal(np.take(arr, 0, axis=d), np.take(arr, -1, axis=d)):
+                raise ParameterError(f"{what} face field along periodic axis {self.grid.dims[d]!r}: the first and "
+                                     "last faces are the same face and must have equal values")
+        return arr
 
     def velocity_at(self, t, fn=None):
         fn = fn or self._velocity_fn
@@ -135,14 +147,22 @@ class AdvectionDiffusion(GridModel):
                 comps = (comps,)
             if len(comps) != g.ndim:
                 raise ParameterError(f"velocity function must return {g.ndim} components, got {len(comps)}")
-            arr = np.ascontiguousarray(np.broadcast_to(np.asarray(comps[d], float), _face_shape(g, d)))
+            arr = np.array(np.broadcast_to(np.asarray(comps[d], float), _face_shape(g, d)))
             if not np.all(np.isfinite(arr)):
                 raise ParameterError(f"velocity function returned non-finite values along {g.dims[d]!r} at t={t}")
+            if self.boundaries.sides[d][0].kind == "periodic":
+                # the faces x = lo and x = hi are one face on a periodic axis: use the value at lo
+                last = [slice(None)] * g.ndim
+                first = list(last)
+                last[d], first[d] = -1, 0
+                arr[tuple(last)] = arr[tuple(first)]
             out.append(arr)
         return out
 
     def _parse_diffusivity(self, D):
         g = self.grid
+        if callable(D):
+            D = np.broadcast_to(np.asarray(D(*g.meshgrid()), dtype=float), g.shape)
         if np.isscalar(D) or (isinstance(D, np.ndarray) and D.ndim == 0):
             try:
                 Dv = float(D)
@@ -161,7 +181,7 @@ class AdvectionDiffusion(GridModel):
                 if arr.shape != _face_shape(g, d):
                     raise ParameterError(f"diffusivity along {g.dims[d]!r} has shape {arr.shape}; "
                                          f"a face field has shape {_face_shape(g, d)}")
-                out.append(arr)
+                out.append(self._periodic_face_check(arr, d, "diffusivity"))
         else:
             arr = np.asarray(D, dtype=float)
             if arr.shape != g.shape:
@@ -295,32 +315,47 @@ class AdvectionDiffusion(GridModel):
                 total = total + vmax / axis.widths.reshape(sh)
             if diffusion:
                 w = axis.widths
-                h = np.empty(n + 1)
-                h[1:-1] = 0.5 * (w[1:] + w[:-1])
-                periodic = self.boundaries.sides[d][0].kind == "periodic"
-                h[0] = h[-1] = 0.5 * (w[0] + w[-1]) if periodic else 0.0
-                if not periodic:
-                    h[0], h[-1] = 0.5 * w[0], 0.5 * w[-1]
+                # 1/h per face: centre distance inside, the wrap distance on periodic axes, w/2 at a
+                # Dirichlet face (flux 2D(u-g)/w); other boundary faces carry no state-dependent flux
+                inv_h = np.zeros(n + 1)
+                inv_h[1:-1] = 2.0 / (w[1:] + w[:-1])
+                lo, hi = self.boundaries.sides[d]
+                if lo.kind == "periodic":
+                    inv_h[0] = inv_h[-1] = 2.0 / (w[0] + w[-1])
+                else:
+                    inv_h[0] = 2.0 / w[0] if lo.kind == "dirichlet" else 0.0
+                    inv_h[-1] = 2.0 / w[-1] if hi.kind == "dirichlet" else 0.0
                 A = g.face_area(d)
-                c = np.broadcast_to(self.face_diffusivity[d], _face_shape(g, d)) * (A / h).reshape(sh)
+                c = np.broadcast_to(self.face_diffusivity[d], _face_shape(g, d)) * (A * inv_h).reshape(sh)
                 total = total + (np.take(c, range(n), axis=d) + np.take(c, range(1, n + 1), axis=d)) \
                     * (1.0 / g.cell_measure(d)).reshape(sh)
         return float(total.max())
 
-    def stable_dt(self, cfl, method=None):
+    def stable_dt(self, cfl, method=None, t=0.0):
+        """Time step for CFL number ``cfl`` (coefficients given as functions are evaluated at ``t``).
+
+        Explicit methods: ``dt = cfl / rate_bound()``. Strang: each advective half step runs at
+        ``cfl`` (``dt = 2 cfl / advective rate``). Theta methods: ``cfl`` is a diffusion number.
+        """
         method = self.check_method(method)
         if method in SSP_METHODS:
             cfl = check_cfl(cfl, limit=1.0)
-            rate = self.rate_bound()
+            rate = self.rate_bound(t=t)
         elif method == "strang":
             cfl = check_cfl(cfl, limit=1.0, what="advective CFL number")
-            rate = self.rate_bound(diffusion=False)
+            rate = 0.5 * self.rate_bound(diffusion=False, t=t)
         else:
+            self._check_no_advection(method)
             cfl = check_cfl(cfl, what="diffusion number")
-            rate = self.rate_bound(advection=False)
+            rate = self.rate_bound(advection=False, t=t)
         if rate == 0.0:
             raise ParameterError(f"no time-step limit for this problem with method {method!r}: give dt instead of cfl")
         return cfl / rate
+
+    def _check_no_advection(self, method):
+        if self.has_advection:
+            raise ParameterError(f"method {method!r} integrates diffusion only; this model has a velocity: "
+                                 "use 'strang' (explicit advection + implicit diffusion) or an SSP-RK method")
 
     # ---- steppers -----------------------------------------------------------------------------------
     def stepper(self, method=None, dt=None):
@@ -328,9 +363,7 @@ class AdvectionDiffusion(GridModel):
         if method in SSP_METHODS:
             return ExplicitStepper(self, method, dt)
         if method in THETA_METHODS:
-            if self.has_advection:
-                raise ParameterError(f"method {method!r} integrates diffusion only; this model has a velocity: "
-                                     "use 'strang' (explicit advection + implicit diffusion) or an SSP-RK method")
+            self._check_no_advection(method)
             theta = THETA_METHODS[method] if THETA_METHODS[method] is not None else self.theta
             return ThetaStepper(self, theta, dt)
         return StrangStepper(self, dt)
