@@ -6,8 +6,9 @@ square, Gaussian bump, explicit Euler with the same fixed ``dt`` for every code.
 * pdekit kernel: the compiled N-step loop alone (after a warm-up step), cell updates per second;
 * pdekit whole run: a complete ``pdekit.run`` call (set-up, cached kernels, stepping, output in
   memory) timed in a *fresh process*, as a user pays it;
-* py-pde: its compiled numba stepper (compilation excluded) and its ``solve()`` call (including
-  the recompilation it does on every call);
+* py-pde (1 numba thread, like pdekit's serial kernels): its compiled numba stepper
+  (compilation excluded) and its ``solve()`` call in a fresh process (including the
+  compilation it does on every call);
 * FiPy: explicit terms on a periodic grid;
 * the ratios pdekit / peer; a STREAM-triad bandwidth figure measured in the same run and the
   fraction of the one-read-one-write stencil bound that pdekit's kernel reaches (also on 4096^2,
@@ -91,6 +92,25 @@ def pdekit_fresh_run(problem, n, steps, scheme="upwind"):
     return res
 
 
+_FRESH_PYPDE = textwrap.dedent("""
+    import json, sys
+    from pdekit.bench.peers import pypde_solve
+    res = pypde_solve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), threads=1)
+    print(json.dumps(res))
+""")
+
+
+def pypde_fresh_solve(problem, n, steps):
+    """py-pde's ``solve()`` in a new process, as a user pays it (compilation included)."""
+    if peers.peer_versions()["py-pde"] is None:
+        return None
+    proc = subprocess.run([sys.executable, "-c", _FRESH_PYPDE, problem, str(n), str(steps)],
+                          capture_output=True, text=True, env=dict(os.environ))
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def _fmt(x):
     return "not installed" if x is None else ("failed" if "error" in x else f"{x['cell_updates_per_s'] / 1e6:9.1f}")
 
@@ -108,6 +128,8 @@ def main(argv=None) -> int:
     versions = ", ".join(f"{k} {v or 'not installed'}" for k, v in results["peers"].items())
     print(f"peers: {versions}")
     print(f"pdekit advection scheme: {args.scheme}; peers: {peers.SCHEME_NOTE}")
+    print("threads: pdekit kernels are serial; py-pde runs with 1 numba thread (its 2-thread figures swing "
+          "with machine load); whole-run figures (pdekit run, py-pde solve) are timed in fresh processes")
     tri = stream.stream_triad(2**20 if args.quick else 2**25, repeats=5 if args.quick else 10)
     bound = stream.stencil_bound_mcells(tri["best_Bps"])
     results["stream_triad"] = tri
@@ -122,8 +144,8 @@ def main(argv=None) -> int:
             steps = max(10, int((2e8 if not args.quick else 2e6) / (n * n)))
             k = pdekit_kernel(problem, n, steps, args.repeats, args.scheme)
             r = pdekit_fresh_run(problem, n, steps, args.scheme)
-            ps = peers.pypde_stepper(problem, n, steps, repeats=args.repeats)
-            pv = peers.pypde_solve(problem, n, steps)
+            ps = peers.pypde_stepper(problem, n, steps, repeats=args.repeats, threads=1)
+            pv = pypde_fresh_solve(problem, n, steps)
             fsteps = 2 if n >= 1024 else 5
             fp = peers.fipy_step(problem, n, fsteps)
             row = {"problem": problem, "n": n, "steps": steps, "pdekit_kernel": k, "pdekit_run": r,

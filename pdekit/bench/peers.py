@@ -13,19 +13,19 @@ Initial data: the Gaussian bump ``exp(-((x-0.5)^2 + (y-0.5)^2) / (2 * 0.05^2))``
 Time stepping (fixed, the same for every implementation): explicit (forward)
 Euler with one combined rule (:func:`problem_dt`)::
 
-    dt = 0.8 / (4 D / dx^2 + (|vx| + |vy|) / dx)
+    dt = min(0.8 / (4 D / dx^2 + (|vx| + |vy|) / dx),  0.8 * 2 D / |v|^2)
 
 * diffusion (``v = 0``): this is exactly ``dt = 0.2 dx^2 / D`` (2-D limit 0.25);
 * advection-diffusion: the diffusive and advective rates are added, so that
-  ``4 r + cx + cy = 0.8`` (``r = D dt/dx^2``, ``c = |v| dt/dx``).  That keeps
-  forward Euler with *upwind* advection monotone (positive coefficients) and,
-  for the n used here (256, 1024, 4096), forward Euler with *central* advection
-  von-Neumann stable (``cx^2 + cy^2 <= 2 r``).  The simpler
-  ``min(0.2 dx^2/D, 0.4 dx/|v|)`` is not: at n = 1024 it gives
-  ``4 r + cx + cy = 1.09`` and upwind forward Euler grows (|G| = 1.19); reusing
-  ``0.2 dx^2/D`` for advection makes central Euler unstable at n = 256.
-  Central Euler needs ``dt <= ~2 D / |v|^2``, so with D = 1e-3 it is unstable
-  for n below about 210 whatever the rule (cell Peclet number > 2).
+  ``4 r + cx + cy <= 0.8`` (``r = D dt/dx^2``, ``c = |v| dt/dx``), which keeps
+  forward Euler with *upwind* advection monotone (positive coefficients); the
+  second cap ``dt <= 0.8 * 2 D / |v|^2`` (= 1.28e-3 here, i.e. ``cx^2 + cy^2 <=
+  1.6 r``) keeps forward Euler with *central* advection von-Neumann stable at
+  every n (it only binds for n < ~250, e.g. the n = 64 smoke test).  At n = 256
+  and 1024 the first term decides.  The simpler ``min(0.2 dx^2/D, 0.4 dx/|v|)``
+  is not safe: at n = 1024 it gives ``4 r + cx + cy = 1.09`` and upwind forward
+  Euler grows (|G| = 1.19); reusing ``0.2 dx^2/D`` for advection makes central
+  Euler unstable at n = 256.
 
 Spatial discretisation used by the peers and by :func:`numpy_reference`:
 the 5-point Laplacian and **central** differences for the advection term
@@ -100,7 +100,8 @@ __all__ = [
 ]
 
 #: Problem constants.  ``velocity`` is ``(vx, vy)``; ``dt_safety`` is the factor
-#: in ``dt = dt_safety / (4 D / dx^2 + (|vx| + |vy|) / dx)`` (see :func:`problem_dt`).
+#: in ``dt = dt_safety * min(1 / (4 D / dx^2 + (|vx| + |vy|) / dx), 2 D / |v|^2)``
+#: (see :func:`problem_dt`).
 PROBLEMS: dict[str, dict] = {
     "diffusion": {
         "D": 1e-3,
@@ -138,15 +139,21 @@ def _problem(problem: str) -> dict:
 def problem_dt(problem: str, n: int) -> float:
     """The fixed explicit-Euler time step for ``problem`` on an ``n x n`` grid.
 
-    ``dt = 0.8 / (4 D / dx^2 + (|vx| + |vy|) / dx)``; for pure diffusion this is
-    ``0.2 dx^2 / D``.  n = 256: 1.2379e-3 (adv.-diff.), 3.0518e-3 (diffusion);
-    n = 1024: 1.3961e-4 and 1.9073e-4.
+    ``dt = min(0.8 / (4 D / dx^2 + (|vx| + |vy|) / dx), 0.8 * 2 D / |v|^2)``;
+    for pure diffusion this is ``0.2 dx^2 / D``.  Values: n = 256: 1.2381e-3
+    (advection-diffusion), 3.0518e-3 (diffusion); n = 1024: 1.3961e-4 and
+    1.9073e-4; n = 64: 1.28e-3 and 4.8828e-2.
     """
     p = _problem(problem)
     dx = 1.0 / n
     vx, vy = p["velocity"]
-    rate = 4.0 * p["D"] / (dx * dx) + (abs(vx) + abs(vy)) / dx
-    return p["dt_safety"] / rate
+    safety = p["dt_safety"]
+    dt = safety / (4.0 * p["D"] / (dx * dx) + (abs(vx) + abs(vy)) / dx)
+    v2 = vx * vx + vy * vy
+    if v2 > 0.0:
+        # forward Euler + central advection: stable if |v|^2 dt <= 2 D
+        dt = min(dt, safety * 2.0 * p["D"] / v2)
+    return dt
 
 
 def initial_gaussian(n: int, problem: str = "diffusion") -> np.ndarray:
@@ -541,6 +548,10 @@ def fipy_step(
             api += " - (v * u.faceValue).divergence"
         eq = fipy.TransientTerm() == rhs
         t1 = time.perf_counter()
+        try:  # the solver eq.solve() picks when given none
+            solver_name = type(eq.getDefaultSolver(var=u)).__name__
+        except Exception:
+            solver_name = None
         u.updateOld()
         eq.solve(var=u, dt=dt)  # warm-up sweep
         t2 = time.perf_counter()
@@ -564,11 +575,7 @@ def fipy_step(
 
     sec = statistics.median(times)
     cells = float(n) * n * steps
-    try:
-        solver_name = type(fipy.DefaultSolver()).__name__
-        suite = getattr(fipy.solvers, "solver_suite", None)
-    except Exception:
-        solver_name, suite = None, None
+    suite = getattr(getattr(fipy, "solvers", None), "solver_suite", None)
     return {
         "peer": "fipy",
         "version": version,
