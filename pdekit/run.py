@@ -19,6 +19,7 @@ import os
 import time as _time
 from pathlib import Path
 
+import numba
 import numpy as np
 
 from . import __version__
@@ -48,6 +49,22 @@ def _progress_bar(total, enabled, desc):
     # disable=None: tqdm switches itself off when stderr is not a terminal
     return tqdm(total=total, disable=None if enabled else True, desc=desc, unit="step",
                 dynamic_ncols=True, leave=False)
+
+
+CHUNK_SECONDS = 0.2
+
+
+@numba.njit(cache=True)
+def has_nonfinite(state, g3):
+    """True when an interior entry of a padded state (nvar, A, B, C) is NaN or infinite."""
+    for v in range(state.shape[0]):
+        for i in range(g3[0], state.shape[1] - g3[0]):
+            for j in range(g3[1], state.shape[2] - g3[1]):
+                for k in range(g3[2], state.shape[3] - g3[2]):
+                    x = state[v, i, j, k]
+                    if x - x != 0.0:
+                        return True
+    return False
 
 
 def _first_bad(interior):
@@ -146,12 +163,18 @@ def run(model, initial=None, *, t_end, t_start=0.0, cfl=None, dt=None, method=No
         else:
             memory.append((times[k], {v: a.copy() for v, a in fields.items()}))
 
+    if chunk_steps is not None and (isinstance(chunk_steps, bool) or not isinstance(chunk_steps, (int, np.integer))
+                                    or chunk_steps < 1):
+        raise ParameterError(f"chunk_steps must be an integer >= 1, got {chunk_steps!r}")
+    adaptive = chunk_steps is None
+    # results do not depend on the chunking: chunks only set how often the state is checked and
+    # the progress bar moves; adaptive chunks aim at about CHUNK_SECONDS of stepping each
+    chunk = chunk_steps or 1
+    saved = np.empty_like(state)
+    g3 = np.array(grid.ghost3, dtype=np.int64)
     previous_sigterm = _trap_sigterm()
     t0 = _time.perf_counter()
-    if chunk_steps is None:
-        # chunks of about 1e7 cell updates (or at least a tenth of an interval) between checks
-        chunk_steps = max(1, min(nsub, int(1e7 // max(grid.size, 1)), max(1, nsub // 10) if nsub > 50 else nsub))
-    status = "completed"
+    status = "running"
     try:
         if not restart:
             snapshot(0)
@@ -160,23 +183,30 @@ def run(model, initial=None, *, t_end, t_start=0.0, cfl=None, dt=None, method=No
             for k in range(k0, snapshots):
                 done = 0
                 while done < nsub:
-                    m = min(chunk_steps, nsub - done)
-                    saved = state.copy()
+                    m = min(chunk, nsub - done)
+                    np.copyto(saved, state)
                     t_chunk = times[k] + done * step_dt
+                    tc = _time.perf_counter()
                     stepper.advance(state, t_chunk, m)
-                    bad = _first_bad(model.interior(state))
-                    if bad is not None:
+                    if has_nonfinite(state, g3):
                         _report_instability(model, stepper, saved, t_chunk, step_dt, m, k * nsub + done, times[k])
+                    if adaptive:
+                        elapsed = max(_time.perf_counter() - tc, 1e-6)
+                        chunk = int(min(max(1, m * CHUNK_SECONDS / elapsed), 2 * chunk + 1, nsub))
                     done += m
                     bar.update(m)
                 snapshot(k + 1)
         finally:
             bar.close()
+        status = "completed"
     except InstabilityError as exc:
         status = f"failed: {exc}"
         raise
     except KeyboardInterrupt:
         status = "interrupted"
+        raise
+    except BaseException as exc:
+        status = f"failed: {type(exc).__name__}: {exc}"
         raise
     finally:
         _restore_sigterm(previous_sigterm)

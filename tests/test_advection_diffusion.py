@@ -48,8 +48,9 @@ def test_compiled_rate_matches_numpy_reference(gname, limiter, bc):
     if grid.geometry == "spherical" and bc == "periodic":
         bc = "zero-flux"
     rng = np.random.default_rng(0)
-    vel = tuple(rng.uniform(-1, 1) for _ in range(grid.ndim))
-    for source in (None, rng.random(grid.shape)):
+    moving = tuple(rng.uniform(-1, 1) for _ in range(grid.ndim))
+    for vel, source in ((moving, None), (moving, rng.random(grid.shape)), ((0.0,) * grid.ndim, None),
+                        ((0.0,) * grid.ndim, rng.random(grid.shape))):
         model = pdekit.AdvectionDiffusion(grid, bc, velocity=vel if grid.ndim > 1 else vel[0],
                                           diffusivity=0.05, scheme=limiter, source=source)
         state = model.state_from(rng.random(grid.shape))
@@ -148,10 +149,11 @@ def _pulse_errors(levels, scheme, method):
     return np.log2(np.array(errs[:-1]) / np.array(errs[1:]))
 
 
-@pytest.mark.parametrize("scheme,expected", [("vanleer", 2.0), ("mc", 2.0), ("minmod", 2.0)])
-def test_tvd_schemes_are_second_order_on_smooth_pulse(scheme, expected):
+@pytest.mark.parametrize("scheme", ["vanleer", "mc", "minmod"])
+def test_tvd_schemes_are_second_order_on_smooth_pulse(scheme):
+    """Issue bound: observed order >= 1.85 (limiters clip smooth extrema, so only a lower bound)."""
     orders = _pulse_errors((128, 256, 512), scheme, "ssprk3")
-    assert orders[-1] >= 1.85, orders
+    assert orders[-1] >= 2.0 - 0.15, orders
 
 
 def test_upwind_is_first_order():
@@ -240,3 +242,25 @@ def test_several_tracers_share_the_flow():
                     snapshots=1, progress=False)
     assert set(ds.data_vars) == {"a", "b"}
     assert np.allclose(2 * ds.a.values, ds.b.values, rtol=1e-13, atol=1e-14)
+
+
+def test_upwind_euler_positive_at_cfl_one_in_spherical_geometry():
+    """Outflow from the innermost shell is 3 v / dr: the time-step bound must include the metric."""
+    grid = pdekit.Grid([pdekit.Axis.uniform("r", 0.0, 1.0, 50)], geometry="spherical")
+    model = pdekit.AdvectionDiffusion(grid, {"r": ("zero-flux", "outflow")}, velocity=1.0, scheme="upwind")
+    u0 = np.exp(-((grid.centres[0]) ** 2) / 0.01)
+    # before the metric-aware bound this blew up to 1e5 with alternating signs at cfl 0.9
+    ds = pdekit.run(model, u0, t_end=0.5, cfl=0.9, method="euler", snapshots=5, progress=False)
+    assert ds.u.values.min() >= 0.0 and ds.u.values.max() <= u0.max()
+
+
+def test_spherical_implicit_operator_matches_explicit_rate():
+    grid = pdekit.Grid([pdekit.Axis.log("r", 0.1, 3.0, 20)], geometry="spherical")
+    rng = np.random.default_rng(2)
+    model = pdekit.AdvectionDiffusion(grid, {"r": (("neumann", 0.3), ("dirichlet", 0.5))},
+                                      diffusivity=0.1 + rng.random(20))
+    state = model.state_from(rng.random(20))
+    L, bvecs = diffusion_operator(grid, model.boundaries, model.face_diffusivity)
+    u = model.interior(state)[0]
+    affine = sum(model.boundaries.sides[d][s].value_at(0.0) * v for (d, s), v in bvecs.items())
+    assert np.allclose(L @ u + affine, model.rate(state)[0], rtol=1e-12, atol=1e-12)

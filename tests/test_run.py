@@ -263,3 +263,62 @@ def test_explicit_dt_bound_at_walls():
     assert np.isclose(pdekit.AdvectionDiffusion(g, "zero-flux", diffusivity=1.0).stable_dt(1.0, "euler"), h * h / 2)
     assert np.isclose(pdekit.AdvectionDiffusion(g, {"x": ("dirichlet", 0.0)}, diffusivity=1.0).stable_dt(1.0, "euler"),
                       h * h / 3)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(velocity=lambda x, t: (np.ones(3),)), "face shape"),
+    (dict(source=lambda x, t: np.ones(3)), "grid shape"),
+    (dict(velocity=("a",)), "number or a face array"),
+])
+def test_bad_functions_and_values(kwargs, match):
+    with pytest.raises(pdekit.ParameterError, match=match):
+        pdekit.AdvectionDiffusion(GRID1, "periodic", **kwargs)
+
+
+def test_any_failure_is_recorded_in_the_file(tmp_path):
+    def g(t):
+        return 1.0 if t < 0.05 else np.nan
+    model = pdekit.AdvectionDiffusion(GRID1, {"x": ("dirichlet", g)}, diffusivity=0.1)
+    path = tmp_path / "f.h5"
+    with pytest.raises(pdekit.BoundaryError):
+        pdekit.run(model, np.ones(10), t_end=0.1, snapshots=10, output=path, progress=False)
+    ds = pdekit.open_result(path)
+    assert ds.attrs["status"].startswith("failed: BoundaryError") and 2 <= ds.sizes["t"] < 11
+
+
+def test_bad_chunk_steps():
+    model = pdekit.AdvectionDiffusion(GRID1, "periodic", velocity=1.0)
+    with pytest.raises(pdekit.ParameterError, match="chunk_steps"):
+        pdekit.run(model, np.ones(10), t_end=0.1, progress=False, chunk_steps=0)
+
+
+def test_progress_bar_shows_on_a_terminal(tmp_path):
+    """Under a pseudo-terminal the bar is drawn on stderr; without one it stays silent."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    code = ("import numpy as np, pdekit\n"
+            "g = pdekit.Grid.uniform(64, (0, 1))\n"
+            "m = pdekit.AdvectionDiffusion(g, 'periodic', velocity=1.0)\n"
+            "pdekit.run(m, np.ones(64), t_end=2.0, snapshots=2, chunk_steps=50)\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a terminal 100 columns wide
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=slave, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait()
+    os.close(master)
+    text = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0
+    assert "advection-diffusion" in text and "step" in text
