@@ -369,9 +369,9 @@ def stage_uniform(u0, u, out, a, b, dt, g3, vel, Dh, idx, src, flags, bvals, lim
 
 @numba.njit(cache=True, error_model="numpy")
 def uniform_stage(u0, u, out, a, b, dt, g3, vel, Dh, idx, src, flags, bvals, limiter, fx, fy):
-    """Dispatch to the pure-diffusion kernel (limiter -1) or the advection–diffusion row kernel."""
-    if limiter < 0:
-        stage_diffusion_uniform(u0, u, out, a, b, dt, g3, Dh, idx, src, flags, bvals)
+    """Dispatch: linear stencil for upwind or pure diffusion (limiter -1), else the TVD row kernel."""
+    if limiter <= UPWIND:
+        stage_linear_uniform(u0, u, out, a, b, dt, g3, vel, Dh, idx, src, flags, bvals)
     else:
         stage_rows(u0, u, out, a, b, dt, g3, vel, Dh, idx, src, flags, bvals, limiter, fx, fy)
 
@@ -407,13 +407,15 @@ def advance_ssp_uniform(u, s1, s2, nsteps, dt, order, g3, codes, values, vel, Dh
 
 
 @numba.njit(cache=True, error_model="numpy")
-def stage_diffusion_uniform(u0, u, out, a, b, dt, g3, Dh, idx, src, flags, bvals):
-    """Pure diffusion (zero velocity) on uniform Cartesian axes: the 3/5/7-point Laplacian.
+def stage_linear_uniform(u0, u, out, a, b, dt, g3, vel, Dh, idx, src, flags, bvals):
+    """Upwind advection + diffusion (or pure diffusion) on uniform Cartesian axes as a linear stencil.
 
-    Dirichlet faces work through the odd-reflection ghosts; a prescribed boundary flux ``q`` is
-    added to the boundary cells (the even-reflection ghosts carry no diffusive flux). ``src`` of
-    shape (0, 0, 0) means no source. Inner loops are kept free of strided or optional loads so
-    that they vectorise.
+    With upwind face values the flux ``F_f = (v+ + Dh) u_{f-1} + (v- - Dh) u_f`` is linear, so the
+    update is the 3/5/7-point stencil ``rate_k = c- u_{k-1} + c0 u_k + c+ u_{k+1}`` per axis with
+    ``c- = (v+ + Dh)/dx``, ``c0 = (v- - v+ - 2 Dh)/dx``, ``c+ = (Dh - v-)/dx``. Boundary faces that
+    are not plain ghost faces (prescribed flux, Dirichlet face value) get the difference between
+    their flux and the stencil's added to the boundary cell. ``src`` of shape (0, 0, 0) means no
+    source. Inner loops are free of strided or optional loads so that they vectorise.
     """
     nvar = u.shape[0]
     g0, g1, g2 = g3[0], g3[1], g3[2]
@@ -421,9 +423,16 @@ def stage_diffusion_uniform(u0, u, out, a, b, dt, g3, Dh, idx, src, flags, bvals
     nB = u.shape[2] - 2 * g1
     nC = u.shape[3] - 2 * g2
     has_src = src.shape[0] == nA and src.shape[1] == nB and src.shape[2] == nC
-    c0 = Dh[0] * idx[0]
-    c1 = Dh[1] * idx[1]
-    c2 = Dh[2] * idx[2]
+    cm = np.empty(3)
+    cc = np.empty(3)
+    cp = np.empty(3)
+    for d in range(3):
+        vp = max(vel[d], 0.0)
+        vm = min(vel[d], 0.0)
+        cm[d] = (vp + Dh[d]) * idx[d]
+        cc[d] = (vm - vp - 2.0 * Dh[d]) * idx[d]
+        cp[d] = (Dh[d] - vm) * idx[d]
+    c0 = cc[0] + cc[1] + cc[2]
     bdt = b * dt
     for var in range(nvar):
         for i in range(nA):
@@ -441,17 +450,15 @@ def stage_diffusion_uniform(u0, u, out, a, b, dt, g3, Dh, idx, src, flags, bvals
                         ra = u[var, I - 1, J, g2:g2 + nC]
                         rb = u[var, I + 1, J, g2:g2 + nC]
                         for k in range(nC):
-                            uc = row[k]
-                            orow[k] = b * uc + bdt * (c2 * (rl[k] - 2.0 * uc + rr[k]) + c1 * (rc[k] - 2.0 * uc + rd[k])
-                                                      + c0 * (ra[k] - 2.0 * uc + rb[k]))
+                            orow[k] = b * row[k] + bdt * (c0 * row[k] + cm[2] * rl[k] + cp[2] * rr[k]
+                                                          + cm[1] * rc[k] + cp[1] * rd[k] + cm[0] * ra[k] + cp[0] * rb[k])
                     else:
                         for k in range(nC):
-                            uc = row[k]
-                            orow[k] = b * uc + bdt * (c2 * (rl[k] - 2.0 * uc + rr[k]) + c1 * (rc[k] - 2.0 * uc + rd[k]))
+                            orow[k] = b * row[k] + bdt * (c0 * row[k] + cm[2] * rl[k] + cp[2] * rr[k]
+                                                          + cm[1] * rc[k] + cp[1] * rd[k])
                 else:
                     for k in range(nC):
-                        uc = row[k]
-                        orow[k] = b * uc + bdt * c2 * (rl[k] - 2.0 * uc + rr[k])
+                        orow[k] = b * row[k] + bdt * (c0 * row[k] + cm[2] * rl[k] + cp[2] * rr[k])
                 if has_src:
                     srow = src[i, j]
                     for k in range(nC):
@@ -460,20 +467,35 @@ def stage_diffusion_uniform(u0, u, out, a, b, dt, g3, Dh, idx, src, flags, bvals
                     u0row = u0[var, I, J, g2:g2 + nC]
                     for k in range(nC):
                         orow[k] += a * u0row[k]
-                # prescribed boundary fluxes
-                if flags[2, 0] == FACE_FLUX:
-                    orow[0] += bdt * bvals[2, 0] * idx[2]
-                if flags[2, 1] == FACE_FLUX:
-                    orow[nC - 1] += bdt * bvals[2, 1] * idx[2]
+                # boundary faces whose flux is not the stencil's
+                for side in range(2):
+                    if flags[2, side] != FACE_GHOST:
+                        k = 0 if side == 0 else nC - 1
+                        uL = u[var, I, J, g2 + k - 1 + side]
+                        uR = u[var, I, J, g2 + k + side]
+                        fs = uniform_flux(uL, uL, uR, uR, vel[2], Dh[2], UPWIND)
+                        fb = _boundary_uniform(fs, flags[2, side], bvals[2, side], side, vel[2], Dh[2], uL, uR)
+                        orow[k] += bdt * (fb - fs) * idx[2] * (1.0 if side == 0 else -1.0)
                 for d in range(2):
                     if g3[d] == 0:
                         continue
                     pos = i if d == 0 else j
                     n = nA if d == 0 else nB
                     for side in range(2):
-                        if flags[d, side] == FACE_FLUX and pos == (0 if side == 0 else n - 1):
-                            for k in range(nC):
-                                orow[k] += bdt * bvals[d, side] * idx[d]
+                        if flags[d, side] == FACE_GHOST or pos != (0 if side == 0 else n - 1):
+                            continue
+                        sign = 1.0 if side == 0 else -1.0
+                        for k in range(nC):
+                            K = g2 + k
+                            if d == 0:
+                                uL = u[var, I - 1 + side, J, K]
+                                uR = u[var, I + side, J, K]
+                            else:
+                                uL = u[var, I, J - 1 + side, K]
+                                uR = u[var, I, J + side, K]
+                            fs = uniform_flux(uL, uL, uR, uR, vel[d], Dh[d], UPWIND)
+                            fb = _boundary_uniform(fs, flags[d, side], bvals[d, side], side, vel[d], Dh[d], uL, uR)
+                            orow[k] += bdt * (fb - fs) * idx[d] * sign
 
 
 # ---------------------------------------------------------------------------------------------
