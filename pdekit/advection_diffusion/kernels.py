@@ -407,6 +407,53 @@ def advance_ssp_uniform(u, s1, s2, nsteps, dt, order, g3, codes, values, vel, Dh
 
 
 @numba.njit(cache=True, error_model="numpy")
+def _linear_2d(u, out, b, bdt, g1, g2, c0, cm1, cm2, cp1, cp2):
+    """The 5-point linear stencil on a 2D padded state: a plain loop nest that LLVM vectorises."""
+    nB = u.shape[2] - 2 * g1
+    nC = u.shape[3] - 2 * g2
+    for var in range(u.shape[0]):
+        for j in range(nB):
+            J = j + g1
+            row = u[var, 0, J, g2:g2 + nC]
+            rl = u[var, 0, J, g2 - 1:g2 + nC - 1]
+            rr = u[var, 0, J, g2 + 1:g2 + nC + 1]
+            rc = u[var, 0, J - 1, g2:g2 + nC]
+            rd = u[var, 0, J + 1, g2:g2 + nC]
+            orow = out[var, 0, J, g2:g2 + nC]
+            for k in range(nC):
+                orow[k] = b * row[k] + bdt * (c0 * row[k] + cm2 * rl[k] + cp2 * rr[k] + cm1 * rc[k] + cp1 * rd[k])
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _linear_1d_3d(u, out, b, bdt, g3, c0, cm0, cm1, cm2, cp0, cp1, cp2):
+    """The 3-point (1D) or 7-point (3D) linear stencil."""
+    g0, g1, g2 = g3[0], g3[1], g3[2]
+    nA = u.shape[1] - 2 * g0
+    nB = u.shape[2] - 2 * g1
+    nC = u.shape[3] - 2 * g2
+    for var in range(u.shape[0]):
+        for i in range(nA):
+            I = i + g0
+            for j in range(nB):
+                J = j + g1
+                row = u[var, I, J, g2:g2 + nC]
+                rl = u[var, I, J, g2 - 1:g2 + nC - 1]
+                rr = u[var, I, J, g2 + 1:g2 + nC + 1]
+                orow = out[var, I, J, g2:g2 + nC]
+                if g0 == 0:
+                    for k in range(nC):
+                        orow[k] = b * row[k] + bdt * (c0 * row[k] + cm2 * rl[k] + cp2 * rr[k])
+                else:
+                    rc = u[var, I, J - 1, g2:g2 + nC]
+                    rd = u[var, I, J + 1, g2:g2 + nC]
+                    ra = u[var, I - 1, J, g2:g2 + nC]
+                    rb = u[var, I + 1, J, g2:g2 + nC]
+                    for k in range(nC):
+                        orow[k] = b * row[k] + bdt * (c0 * row[k] + cm2 * rl[k] + cp2 * rr[k] + cm1 * rc[k]
+                                                      + cp1 * rd[k] + cm0 * ra[k] + cp0 * rb[k])
+
+
+@numba.njit(cache=True, error_model="numpy")
 def stage_linear_uniform(u0, u, out, a, b, dt, g3, vel, Dh, idx, src, flags, bvals):
     """Upwind advection + diffusion (or pure diffusion) on uniform Cartesian axes as a linear stencil.
 
@@ -414,14 +461,15 @@ def stage_linear_uniform(u0, u, out, a, b, dt, g3, vel, Dh, idx, src, flags, bva
     update is the 3/5/7-point stencil ``rate_k = c- u_{k-1} + c0 u_k + c+ u_{k+1}`` per axis with
     ``c- = (v+ + Dh)/dx``, ``c0 = (v- - v+ - 2 Dh)/dx``, ``c+ = (Dh - v-)/dx``. Boundary faces that
     are not plain ghost faces (prescribed flux, Dirichlet face value) get the difference between
-    their flux and the stencil's added to the boundary cell. ``src`` of shape (0, 0, 0) means no
-    source. Inner loops are free of strided or optional loads so that they vectorise.
+    their flux and the stencil's added to the boundary cell afterwards. ``src`` of shape (0, 0, 0)
+    means no source. The row loop is a separate small function so that it vectorises.
     """
     nvar = u.shape[0]
     g0, g1, g2 = g3[0], g3[1], g3[2]
     nA = u.shape[1] - 2 * g0
     nB = u.shape[2] - 2 * g1
     nC = u.shape[3] - 2 * g2
+    dims = 1 + (g1 > 0) + (g0 > 0)
     has_src = src.shape[0] == nA and src.shape[1] == nB and src.shape[2] == nC
     cm = np.empty(3)
     cc = np.empty(3)
@@ -434,68 +482,50 @@ def stage_linear_uniform(u0, u, out, a, b, dt, g3, vel, Dh, idx, src, flags, bva
         cp[d] = (Dh[d] - vm) * idx[d]
     c0 = cc[0] + cc[1] + cc[2]
     bdt = b * dt
+    if dims == 2:
+        _linear_2d(u, out, b, bdt, g1, g2, c0, cm[1], cm[2], cp[1], cp[2])
+    else:
+        _linear_1d_3d(u, out, b, bdt, g3, c0, cm[0], cm[1], cm[2], cp[0], cp[1], cp[2])
     for var in range(nvar):
-        for i in range(nA):
-            I = i + g0
-            for j in range(nB):
-                J = j + g1
-                row = u[var, I, J, g2:g2 + nC]
-                rl = u[var, I, J, g2 - 1:g2 + nC - 1]
-                rr = u[var, I, J, g2 + 1:g2 + nC + 1]
-                orow = out[var, I, J, g2:g2 + nC]
-                if g1 > 0:
-                    rc = u[var, I, J - 1, g2:g2 + nC]
-                    rd = u[var, I, J + 1, g2:g2 + nC]
-                    if g0 > 0:
-                        ra = u[var, I - 1, J, g2:g2 + nC]
-                        rb = u[var, I + 1, J, g2:g2 + nC]
+        if has_src or a != 0.0:
+            for i in range(nA):
+                for j in range(nB):
+                    orow = out[var, i + g0, j + g1, g2:g2 + nC]
+                    if has_src:
+                        srow = src[i, j]
                         for k in range(nC):
-                            orow[k] = b * row[k] + bdt * (c0 * row[k] + cm[2] * rl[k] + cp[2] * rr[k]
-                                                          + cm[1] * rc[k] + cp[1] * rd[k] + cm[0] * ra[k] + cp[0] * rb[k])
-                    else:
+                            orow[k] += bdt * srow[k]
+                    if a != 0.0:
+                        u0row = u0[var, i + g0, j + g1, g2:g2 + nC]
                         for k in range(nC):
-                            orow[k] = b * row[k] + bdt * (c0 * row[k] + cm[2] * rl[k] + cp[2] * rr[k]
-                                                          + cm[1] * rc[k] + cp[1] * rd[k])
-                else:
-                    for k in range(nC):
-                        orow[k] = b * row[k] + bdt * (c0 * row[k] + cm[2] * rl[k] + cp[2] * rr[k])
-                if has_src:
-                    srow = src[i, j]
-                    for k in range(nC):
-                        orow[k] += bdt * srow[k]
-                if a != 0.0:
-                    u0row = u0[var, I, J, g2:g2 + nC]
-                    for k in range(nC):
-                        orow[k] += a * u0row[k]
-                # boundary faces whose flux is not the stencil's
-                for side in range(2):
-                    if flags[2, side] != FACE_GHOST:
-                        k = 0 if side == 0 else nC - 1
-                        uL = u[var, I, J, g2 + k - 1 + side]
-                        uR = u[var, I, J, g2 + k + side]
-                        fs = uniform_flux(uL, uL, uR, uR, vel[2], Dh[2], UPWIND)
-                        fb = _boundary_uniform(fs, flags[2, side], bvals[2, side], side, vel[2], Dh[2], uL, uR)
-                        orow[k] += bdt * (fb - fs) * idx[2] * (1.0 if side == 0 else -1.0)
-                for d in range(2):
-                    if g3[d] == 0:
-                        continue
-                    pos = i if d == 0 else j
-                    n = nA if d == 0 else nB
-                    for side in range(2):
-                        if flags[d, side] == FACE_GHOST or pos != (0 if side == 0 else n - 1):
-                            continue
-                        sign = 1.0 if side == 0 else -1.0
-                        for k in range(nC):
-                            K = g2 + k
+                            orow[k] += a * u0row[k]
+        # boundary faces whose flux is not the stencil's
+        for d in range(3):
+            if g3[d] == 0:
+                continue
+            for side in range(2):
+                if flags[d, side] == FACE_GHOST:
+                    continue
+                sign = 1.0 if side == 0 else -1.0
+                ia, ib = (0, nA) if d != 0 else ((0, 1) if side == 0 else (nA - 1, nA))
+                ja, jb = (0, nB) if d != 1 else ((0, 1) if side == 0 else (nB - 1, nB))
+                ka, kb = (0, nC) if d != 2 else ((0, 1) if side == 0 else (nC - 1, nC))
+                for i in range(ia, ib):
+                    for j in range(ja, jb):
+                        for k in range(ka, kb):
+                            I, J, K = i + g0, j + g1, k + g2
                             if d == 0:
                                 uL = u[var, I - 1 + side, J, K]
                                 uR = u[var, I + side, J, K]
-                            else:
+                            elif d == 1:
                                 uL = u[var, I, J - 1 + side, K]
                                 uR = u[var, I, J + side, K]
+                            else:
+                                uL = u[var, I, J, K - 1 + side]
+                                uR = u[var, I, J, K + side]
                             fs = uniform_flux(uL, uL, uR, uR, vel[d], Dh[d], UPWIND)
                             fb = _boundary_uniform(fs, flags[d, side], bvals[d, side], side, vel[d], Dh[d], uL, uR)
-                            orow[k] += bdt * (fb - fs) * idx[d] * sign
+                            out[var, I, J, K] += bdt * (fb - fs) * idx[d] * sign
 
 
 # ---------------------------------------------------------------------------------------------
