@@ -295,6 +295,23 @@ def _failed(peer: str, version, exc: BaseException) -> dict:
     }
 
 
+def _run_pypde(runner, problem, n, steps, repeats, threads, raise_errors):
+    """Check arguments, import py-pde (None if absent) and call ``runner`` with its thread count;
+    a failure inside py-pde becomes an ``{"error": ...}`` result unless ``raise_errors``."""
+    _check_args(problem, n, steps, repeats)
+    pde = _import_pde()
+    if pde is None:
+        return None
+    version = _pde_version(pde)
+    try:
+        with _numba_threads_set(threads):
+            return runner(pde, version, problem, n, steps, repeats)
+    except Exception as exc:
+        if raise_errors:
+            raise
+        return _failed("py-pde", version, exc)
+
+
 def _check_args(problem: str, n: int, steps: int, repeats: int) -> None:
     _problem(problem)
     if n < 3:
@@ -356,18 +373,7 @@ def pypde_stepper(
     ``numba.set_num_threads`` for the call (default: leave as is).
     Returns ``None`` if py-pde is not importable.
     """
-    _check_args(problem, n, steps, repeats)
-    pde = _import_pde()
-    if pde is None:
-        return None
-    version = _pde_version(pde)
-    try:
-        with _numba_threads_set(threads):
-            return _pypde_stepper_run(pde, version, problem, n, steps, repeats)
-    except Exception as exc:
-        if raise_errors:
-            raise
-        return _failed("py-pde", version, exc)
+    return _run_pypde(_pypde_stepper_run, problem, n, steps, repeats, threads, raise_errors)
 
 
 def _pypde_stepper_run(pde, version, problem, n, steps, repeats) -> dict:
@@ -442,19 +448,7 @@ def pypde_solve(
     (numba compiles py-pde's shared helpers once), so ``seconds_all[0]`` of a
     fresh process is the honest "user runs a script" cost.
     """
-    steps = int(t_range_steps)
-    _check_args(problem, n, steps, repeats)
-    pde = _import_pde()
-    if pde is None:
-        return None
-    version = _pde_version(pde)
-    try:
-        with _numba_threads_set(threads):
-            return _pypde_solve_run(pde, version, problem, n, steps, repeats)
-    except Exception as exc:
-        if raise_errors:
-            raise
-        return _failed("py-pde", version, exc)
+    return _run_pypde(_pypde_solve_run, problem, n, int(t_range_steps), repeats, threads, raise_errors)
 
 
 def _pypde_solve_run(pde, version, problem, n, steps, repeats) -> dict:
