@@ -122,7 +122,8 @@ def cmd_bench(args):
         argv += ["--json", args.json]
     if args.quick:
         argv += ["--quick"]
-    return BENCHMARKS[key](argv)
+    extra = [a for a in (args.options or []) if a != "--"]
+    return BENCHMARKS[key](argv + extra)
 
 
 def main(argv=None) -> int:
@@ -150,6 +151,8 @@ def main(argv=None) -> int:
     p.add_argument("name")
     p.add_argument("--json", metavar="PATH")
     p.add_argument("--quick", action="store_true", help="small sizes only (smoke test)")
+    p.add_argument("options", nargs=argparse.REMAINDER,
+                   help="further options for the family's benchmark, e.g. -- --scheme vanleer")
     p.set_defaults(func=cmd_bench)
     args = ap.parse_args(argv)
     try:
