@@ -322,3 +322,20 @@ def test_progress_bar_shows_on_a_terminal(tmp_path):
     text = b"".join(chunks).decode(errors="replace")
     assert proc.returncode == 0
     assert "advection-diffusion" in text and "step" in text
+
+
+def test_restart_refuses_a_different_field_or_function(tmp_path):
+    grid = pdekit.Grid.uniform(10, (0.0, 1.0))
+    path = tmp_path / "r.h5"
+    D = np.linspace(0.1, 0.2, 10)
+    pdekit.run(pdekit.AdvectionDiffusion(grid, "zero-flux", diffusivity=D), np.ones(10), t_end=0.1, snapshots=2,
+               output=path, progress=False)
+    with pytest.raises(pdekit.ParameterError, match="diffusivity"):
+        pdekit.run(pdekit.AdvectionDiffusion(grid, "zero-flux", diffusivity=D * 2), None, t_end=0.1, snapshots=2,
+                   output=path, progress=False, restart=True)
+    path2 = tmp_path / "s.h5"
+    pdekit.run(pdekit.AdvectionDiffusion(grid, "zero-flux", diffusivity=0.1, source=lambda x, t: 1.0 * x),
+               np.ones(10), t_end=0.1, snapshots=2, output=path2, progress=False)
+    with pytest.raises(pdekit.ParameterError, match="source"):
+        pdekit.run(pdekit.AdvectionDiffusion(grid, "zero-flux", diffusivity=0.1, source=lambda x, t: 2.0 * x),
+                   None, t_end=0.1, snapshots=2, output=path2, progress=False, restart=True)
