@@ -287,6 +287,15 @@ def _numba_threads_set(threads: int | None):
         numba.set_num_threads(old)
 
 
+def _timing_result(peer, version, what, problem, n, dt, steps, repeats, times, **extra) -> dict:
+    """The common record of a timed peer run: medians and best of ``times`` plus ``extra``."""
+    sec = statistics.median(times)
+    cells = float(n) * n * steps
+    return {"peer": peer, "version": version, "what": what, "problem": problem, "n": n, "dt": dt,
+            "steps": steps, "repeats": repeats, "seconds": sec, "seconds_all": times,
+            "cell_updates_per_s": cells / sec, "best_cell_updates_per_s": cells / min(times), **extra}
+
+
 def _failed(peer: str, version, exc: BaseException) -> dict:
     return {
         "peer": peer,
@@ -401,30 +410,18 @@ def _pypde_stepper_run(pde, version, problem, n, steps, repeats) -> dict:
         times.append(te - ts)
     diff = _diff_vs_reference(problem, n, steps, state.data)
 
-    sec = statistics.median(times)
-    cells = float(n) * n * steps
-    return {
-        "peer": "py-pde",
-        "version": version,
-        "what": "compiled stepper (numba), compilation excluded",
-        "problem": problem,
-        "n": n,
-        "dt": dt,
-        "steps": steps,
-        "repeats": repeats,
-        "seconds": sec,
-        "seconds_all": times,
-        "cell_updates_per_s": cells / sec,
-        "best_cell_updates_per_s": cells / min(times),
-        "compile_seconds": t2 - t0,
-        "make_stepper_seconds": t1 - t0,
-        "first_call_seconds": t2 - t1,
-        "max_abs_diff_vs_numpy_reference": diff,
-        "numba_threads": _numba_threads(),
-        "scheme": SCHEME_NOTE,
-        "api": f"{eq_api}; {solver_api}(eq, backend='numba').make_stepper(state, dt)"
+    return _timing_result(
+        "py-pde", version, "compiled stepper (numba), compilation excluded",
+        problem, n, dt, steps, repeats, times,
+        compile_seconds=t2 - t0,
+        make_stepper_seconds=t1 - t0,
+        first_call_seconds=t2 - t1,
+        max_abs_diff_vs_numpy_reference=diff,
+        numba_threads=_numba_threads(),
+        scheme=SCHEME_NOTE,
+        api=f"{eq_api}; {solver_api}(eq, backend='numba').make_stepper(state, dt)"
         "; stepper(state, 0, steps*dt)",
-    }
+    )
 
 
 def pypde_solve(
@@ -474,27 +471,15 @@ def _pypde_solve_run(pde, version, problem, n, steps, repeats) -> dict:
             raise RuntimeError(f"py-pde took {taken} steps, expected {steps}")
     diff = _diff_vs_reference(problem, n, steps, result.data)
 
-    sec = statistics.median(times)
-    cells = float(n) * n * steps
-    return {
-        "peer": "py-pde",
-        "version": version,
-        "what": "whole eq.solve() call including JIT compilation",
-        "problem": problem,
-        "n": n,
-        "dt": dt,
-        "steps": steps,
-        "repeats": repeats,
-        "seconds": sec,
-        "seconds_all": times,
-        "cell_updates_per_s": cells / sec,
-        "best_cell_updates_per_s": cells / min(times),
-        "max_abs_diff_vs_numpy_reference": diff,
-        "numba_threads": _numba_threads(),
-        "scheme": SCHEME_NOTE,
-        "api": f"{eq_api}.solve(state, t_range=steps*dt, dt=dt, tracker=None, "
+    return _timing_result(
+        "py-pde", version, "whole eq.solve() call including JIT compilation",
+        problem, n, dt, steps, repeats, times,
+        max_abs_diff_vs_numpy_reference=diff,
+        numba_threads=_numba_threads(),
+        scheme=SCHEME_NOTE,
+        api=f"{eq_api}.solve(state, t_range=steps*dt, dt=dt, tracker=None, "
         "backend='numba', solver='euler')",
-    }
+    )
 
 
 # --------------------------------------------------------------------------
@@ -567,29 +552,17 @@ def fipy_step(
             raise
         return _failed("fipy", version, exc)
 
-    sec = statistics.median(times)
-    cells = float(n) * n * steps
     suite = getattr(getattr(fipy, "solvers", None), "solver_suite", None)
-    return {
-        "peer": "fipy",
-        "version": version,
-        "what": "explicit sweeps (u.updateOld(); eq.solve(var=u, dt=dt)), warm-up excluded",
-        "problem": problem,
-        "n": n,
-        "dt": dt,
-        "steps": steps,
-        "repeats": repeats,
-        "seconds": sec,
-        "seconds_all": times,
-        "cell_updates_per_s": cells / sec,
-        "best_cell_updates_per_s": cells / min(times),
-        "setup_seconds": t1 - t0,
-        "first_sweep_seconds": t2 - t1,
-        "max_abs_diff_vs_numpy_reference": diff,
-        "linear_solver": f"{suite}:{solver_name}" if suite else solver_name,
-        "scheme": SCHEME_NOTE,
-        "api": f"fipy.PeriodicGrid2D(dx, dy, nx, ny); {api}",
-    }
+    return _timing_result(
+        "fipy", version, "explicit sweeps (u.updateOld(); eq.solve(var=u, dt=dt)), warm-up excluded",
+        problem, n, dt, steps, repeats, times,
+        setup_seconds=t1 - t0,
+        first_sweep_seconds=t2 - t1,
+        max_abs_diff_vs_numpy_reference=diff,
+        linear_solver=f"{suite}:{solver_name}" if suite else solver_name,
+        scheme=SCHEME_NOTE,
+        api=f"fipy.PeriodicGrid2D(dx, dy, nx, ny); {api}",
+    )
 
 
 # --------------------------------------------------------------------------
