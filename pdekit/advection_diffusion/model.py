@@ -451,6 +451,7 @@ class ExplicitStepper:
         # shape (0, 0, 0) tells the kernels that there is no source
         self.src = np.zeros((0, 0, 0)) if src is None else src.reshape(g.shape3)
         self._scratch = None
+        self._fast = None
 
     @property
     def kernel_args(self):
@@ -459,11 +460,14 @@ class ExplicitStepper:
 
     @property
     def fast(self) -> bool:
-        """Uniform Cartesian axes with constant velocity and diffusivity: the row kernel applies."""
-        m = self.model
-        g = m.grid
-        return (g.geometry == "cartesian" and all(a.is_uniform for a in g.axes) and m._velocity_fn is None
-                and all(_is_constant(a) for a in self.vel + self.dif))
+        """Uniform Cartesian axes with constant velocity and diffusivity: the row kernels apply
+        (decided once: only a velocity function changes the coefficients, and it rules this out)."""
+        if self._fast is None:
+            m = self.model
+            g = m.grid
+            self._fast = (g.geometry == "cartesian" and all(a.is_uniform for a in g.axes) and m._velocity_fn is None
+                          and all(_is_constant(a) for a in self.vel + self.dif))
+        return self._fast
 
     def _uniform_args(self):
         m = self.model
