@@ -60,6 +60,7 @@ class ThetaSolver:
         self.L = sp.csr_matrix(L)
         self.dt = float(dt)
         self.theta = float(theta)
+        self._last_rhs = None
         N = L.shape[0]
         I = sp.identity(N, format="csc")
         self._explicit = (I + (1.0 - theta) * dt * self.L).tocsr()
@@ -73,8 +74,11 @@ class ThetaSolver:
         dt, th = self.dt, self.theta
         b = self._explicit @ u
         if rhs is not None:
-            r0 = rhs(t)
+            # r(t^{n+1}) of one step is r(t^n) of the next: evaluate it once
+            cached = self._last_rhs
+            r0 = cached[1] if cached is not None and cached[0] == t and cached[2] == rhs else rhs(t)
             r1 = rhs(t + dt) if th > 0 else None
+            self._last_rhs = (t + dt, r1, rhs) if th > 0 else None
             if r0 is not None and th < 1.0:
                 b += (1.0 - th) * dt * r0
             if r1 is not None:

@@ -28,7 +28,7 @@ from ..timestepping import SSP_METHODS, SSP_ORDER, THETA_METHODS, ThetaSolver, c
 from . import kernels as K
 
 
-def _face_points(grid, d, t=None):
+def _face_points(grid, d):
     """Coordinate arrays of the face centres of axis ``d`` (faces along d, centres elsewhere)."""
     coords = [a.centres for a in grid.axes]
     coords[d] = grid.axes[d].faces
