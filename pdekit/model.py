@@ -14,6 +14,8 @@ A model implements
 """
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 from .boundary import Boundaries
@@ -93,3 +95,28 @@ class GridModel:
             raise ParameterError(f"unknown time integration method {method!r} for {self.name}; "
                                  f"accepted: {', '.join(self.methods)}")
         return method
+
+
+def describe_coefficient(x):
+    """JSON-friendly record of a coefficient: numbers as numbers; arrays and functions by a digest.
+
+    Arrays and functions are recorded with a sha1 digest of their values / code, so that a results
+    file says which field was used and a restart can refuse a different one.
+    """
+    if callable(x):
+        code = getattr(x, "__code__", None)
+        if code is None and hasattr(x, "py_func"):  # numba dispatcher
+            code = x.py_func.__code__
+        digest = "" if code is None else " sha1 " + hashlib.sha1(
+            code.co_code + repr(code.co_consts).encode()).hexdigest()[:12]
+        return f"function {getattr(x, '__name__', repr(x))}{digest}"
+    if x is None or np.isscalar(x):
+        return x.item() if isinstance(x, np.generic) else x
+    if isinstance(x, (list, tuple)) and all(np.isscalar(c) for c in x):
+        return [float(c) for c in x]
+    if isinstance(x, (list, tuple)) and any(callable(c) for c in x):
+        return [describe_coefficient(c) for c in x]
+    h = hashlib.sha1()
+    for part in (x if isinstance(x, (list, tuple)) else [x]):
+        h.update(np.ascontiguousarray(np.asarray(part, dtype=float)).tobytes())
+    return f"field sha1 {h.hexdigest()[:12]}"

@@ -16,13 +16,11 @@ Several variables (passive tracers) may share the velocity and diffusivity.
 """
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
 from ..boundary import DIRICHLET, NEUMANN, OUTFLOW, PERIODIC, ZERO_FLUX, fill_ghosts
 from ..errors import ParameterError
-from ..model import GridModel
+from ..model import GridModel, describe_coefficient
 from ..operators import diffusion_operator
 from ..timestepping import SSP_METHODS, SSP_ORDER, THETA_METHODS, ThetaSolver, check_cfl
 from . import kernels as K
@@ -404,22 +402,7 @@ class AdvectionDiffusion(GridModel):
     def parameters(self) -> dict:
         p = super().parameters()
 
-        def desc(x):
-            # arrays and functions are recorded with a digest of their values / code, so that the
-            # file says which field was used and a restart can refuse a different one
-            if callable(x):
-                code = getattr(x, "__code__", None)
-                digest = "" if code is None else " sha1 " + hashlib.sha1(
-                    code.co_code + repr(code.co_consts).encode()).hexdigest()[:12]
-                return f"function {getattr(x, '__name__', repr(x))}{digest}"
-            if x is None or np.isscalar(x):
-                return x
-            if isinstance(x, (list, tuple)) and all(np.isscalar(c) for c in x):
-                return [float(c) for c in x]
-            h = hashlib.sha1()
-            for part in (x if isinstance(x, (list, tuple)) else [x]):
-                h.update(np.ascontiguousarray(np.asarray(part, dtype=float)).tobytes())
-            return f"field sha1 {h.hexdigest()[:12]}"
+        desc = describe_coefficient
         p.update(velocity=desc(self._velocity_spec), diffusivity=desc(self._diffusivity_spec),
                  source=desc(self._source_spec), scheme=self.scheme, variables=list(self.variables),
                  theta=self.theta)

@@ -1,0 +1,1 @@
+"""Fokker–Planck: conservative, positivity-preserving drift–diffusion of densities (Chang–Cooper)."""
