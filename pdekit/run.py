@@ -67,8 +67,32 @@ def has_nonfinite(state, g3):
     return False
 
 
-def _first_bad(interior):
+#: a positivity-preserving method may produce round-off negatives down to this fraction of max |u|
+NEGATIVE_TOLERANCE = 1e-10
+
+
+@numba.njit(cache=True)
+def has_negative(state, g3, rel_tol):
+    """True when an interior entry is below ``-rel_tol * max|u|`` (per variable)."""
+    for v in range(state.shape[0]):
+        big = 0.0
+        low = 0.0
+        for i in range(g3[0], state.shape[1] - g3[0]):
+            for j in range(g3[1], state.shape[2] - g3[1]):
+                for k in range(g3[2], state.shape[3] - g3[2]):
+                    x = state[v, i, j, k]
+                    big = max(big, abs(x))
+                    low = min(low, x)
+        if low < -rel_tol * big:
+            return True
+    return False
+
+
+def _first_bad(interior, positive=False):
     bad = ~np.isfinite(interior)
+    if positive and not bad.any():
+        scale = np.abs(interior).reshape(interior.shape[0], -1).max(axis=1)
+        bad = interior < -NEGATIVE_TOLERANCE * scale.reshape((-1,) + (1,) * (interior.ndim - 1))
     if not bad.any():
         return None
     return tuple(int(i) for i in np.argwhere(bad)[0])
@@ -172,6 +196,9 @@ def run(model, initial=None, *, t_end, t_start=0.0, cfl=None, dt=None, method=No
     chunk = chunk_steps or 1
     saved = np.empty_like(state)
     g3 = np.array(grid.ghost3, dtype=np.int64)
+    # models whose method keeps densities non-negative get a positivity guard as well
+    check = getattr(model, "positivity_preserving", None)
+    positive = bool(check(method)) if check is not None else False
     previous_sigterm = _trap_sigterm()
     t0 = _time.perf_counter()
     status = "running"
@@ -188,8 +215,9 @@ def run(model, initial=None, *, t_end, t_start=0.0, cfl=None, dt=None, method=No
                     t_chunk = times[k] + done * step_dt
                     tc = _time.perf_counter()
                     stepper.advance(state, t_chunk, m)
-                    if has_nonfinite(state, g3):
-                        _report_instability(model, stepper, saved, t_chunk, step_dt, m, k * nsub + done, times[k])
+                    if has_nonfinite(state, g3) or (positive and has_negative(state, g3, NEGATIVE_TOLERANCE)):
+                        _report_instability(model, stepper, saved, t_chunk, step_dt, m, k * nsub + done, times[k],
+                                            positive)
                     if adaptive:
                         elapsed = max(_time.perf_counter() - tc, 1e-6)
                         chunk = int(min(max(1, m * CHUNK_SECONDS / elapsed), 2 * chunk + 1, nsub))
@@ -239,23 +267,27 @@ def _restore_sigterm(previous):
         signal.signal(signal.SIGTERM, previous)
 
 
-def _report_instability(model, stepper, saved, t_chunk, dt, m, step0, t_last_snapshot):
-    """Replay a chunk step by step from its start to find the first non-finite value."""
+def _report_instability(model, stepper, saved, t_chunk, dt, m, step0, t_last_snapshot, positive=False):
+    """Replay a chunk step by step from its start to find the first non-finite (or, for a
+    positivity-preserving method, negative) value."""
     state = saved.copy()
     for s in range(m):
         stepper.advance(state, t_chunk + s * dt, 1)
-        bad = _first_bad(model.interior(state))
+        inner = model.interior(state)
+        bad = _first_bad(inner, positive)
         if bad is not None:
             var, cell = model.variables[bad[0]], bad[1:]
             where = ", ".join(f"{d}={c[i]:.6g}" for d, c, i in zip(model.grid.dims, model.grid.centres, cell))
             t_bad = t_chunk + (s + 1) * dt
+            value = inner[bad]
+            what = "non-finite value" if not np.isfinite(value) else f"negative density {value:.3g}"
             raise InstabilityError(
-                f"non-finite value in {var!r} at t={t_bad:.6g} (step {step0 + s + 1}, dt={dt:.3g}) in cell "
+                f"{what} in {var!r} at t={t_bad:.6g} (step {step0 + s + 1}, dt={dt:.3g}) in cell "
                 f"{cell} ({where}); the results keep the snapshots up to t={t_last_snapshot:.6g}. "
                 "Reduce the CFL number or dt, or check the coefficients.",
                 time=t_bad, step=step0 + s + 1, cell=cell, variable=var)
-    raise InstabilityError(f"non-finite value after t={t_chunk:.6g} that a step-by-step replay did not reproduce",
-                           time=t_chunk, step=step0)
+    raise InstabilityError(f"non-finite or negative value after t={t_chunk:.6g} that a step-by-step replay did "
+                           "not reproduce", time=t_chunk, step=step0)
 
 
 def _save_checkpoint(model, output, state, k, run_info, wall):
