@@ -221,6 +221,15 @@ class FokkerPlanck(GridModel):
         self._coefficients(0.0)
         self._cell_rates(0.0)
 
+    def state_from(self, initial):
+        """Padded state from initial data (see :meth:`GridModel.state_from`); a density must be >= 0."""
+        state = super().state_from(initial)
+        inner = self.interior(state)[0]
+        if np.any(inner < 0):
+            idx = tuple(int(i) for i in np.argwhere(inner < 0)[0])
+            raise ParameterError(f"initial density must be >= 0; it is {inner[idx]:.6g} at cell {idx}")
+        return state
+
     # ---- parsing -----------------------------------------------------------------------------------
     def _per_axis(self, spec, what):
         nd = self.grid.ndim
