@@ -67,12 +67,14 @@ def _takes_time(fn, ndim, what):
     params = [p for p in sig.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values()):
         return True
-    if len(params) == ndim + 1:
+    required = [p for p in params if p.default is p.empty]
+    if len(required) == ndim + 1:
         return True
-    if len(params) == ndim:
-        return False
+    if len(required) <= ndim <= len(params):
+        # f(x) or f(x, q=..., ...): time-dependent only with a parameter named t right after the coordinates
+        return len(params) > ndim and params[ndim].name == "t"
     raise ParameterError(f"{what}: a function must take the {ndim} coordinate(s) and optionally t, "
-                         f"f({', '.join(['x', 'y', 'z'][:ndim])}[, t]); it takes {len(params)} arguments")
+                         f"f({', '.join(['x', 'y', 'z'][:ndim])}[, t]); it takes {len(required)} required arguments")
 
 
 class _Field:
@@ -674,13 +676,18 @@ class FokkerPlanck(GridModel):
             c.code == DIRICHLET and np.any(np.asarray(c.value_at(0.0)) < 0) for s in self.boundaries.sides for c in s)
 
     # ---- steady states -------------------------------------------------------------------------------
-    def steady_state(self, mass=None, t=0.0):
+    def steady_state(self, mass=None, t=0.0, solver="auto"):
         """Stationary density: ``L u + r = 0`` solved directly (sparse LU).
 
         A closed system (no sources, losses or boundary data: ``L`` has a one-dimensional null
         space) needs a normalisation: one equation is replaced by ``sum_j V_j u_j = mass``
-        (default 1, ``V`` the cell measure). Returns an array of ``grid.shape``.
+        (default 1, ``V`` the cell measure). A closed 1D system without periodic boundaries has zero
+        flux through every face in its steady state; ``solver="auto"`` then evaluates the product
+        ``u_{j+1}/u_j = kL/kR`` in logarithms (exact to round-off over any number of decades);
+        ``solver="sparse"`` always solves the bordered linear system. Returns an array of ``grid.shape``.
         """
+        if solver not in ("auto", "sparse"):
+            raise ParameterError(f"solver must be 'auto' or 'sparse', got {solver!r}")
         g = self.grid
         L = self.operator(t)
         r = self.affine(t)
@@ -691,13 +698,29 @@ class FokkerPlanck(GridModel):
             m = 1.0 if mass is None else float(mass)
             if not np.isfinite(m) or m <= 0:
                 raise ParameterError(f"mass must be a positive number, got {mass!r}")
-            # replace the equation of the cell with the largest diagonal by the normalisation
+            u = self._detailed_balance(t) if solver == "auto" else None
+            if u is not None:
+                return (u * (m / np.sum(u * meas))).reshape(g.shape)
+            # replace one equation by the normalisation; the equation dropped should be one where the
+            # density is large (dropping one in a far tail loses digits when u spans many decades):
+            # a first solve locates the bulk of the mass, a second drops the equation there
             k = int(np.argmax(np.abs(L.diagonal())))
-            A = L.tolil(copy=True)
-            A[k, :] = meas
-            b = np.zeros(g.size)
-            b[k] = m
-            A = A.tocsc()
+            for _ in range(2):
+                A = L.tolil(copy=True)
+                A[k, :] = meas
+                b = np.zeros(g.size)
+                b[k] = m
+                u = spla.spsolve(A.tocsc(), b)
+                if not np.all(np.isfinite(u)):
+                    break
+                k_new = int(np.argmax(u * meas))
+                if k_new == k:
+                    break
+                k = k_new
+            if not np.all(np.isfinite(u)):
+                raise ParameterError("the steady-state system is singular (e.g. a region without diffusion and "
+                                     "drift, or a closed system split into disconnected parts)")
+            return u.reshape(g.shape)
         else:
             if mass is not None:
                 raise ParameterError("mass is fixed by the sources, losses and boundary data of an open system; "
@@ -712,6 +735,20 @@ class FokkerPlanck(GridModel):
             raise ParameterError("the steady-state system is singular (e.g. a region without diffusion and drift, "
                                  "or a closed system split into disconnected parts)")
         return u.reshape(g.shape)
+
+    def _detailed_balance(self, t):
+        """1D closed, non-periodic systems: the stationary flux vanishes at every face, so
+        ``u_{j+1} / u_j = kL / kR`` (``exp(-w)``) — the product is evaluated in logarithms, exact to
+        round-off however many decades ``u`` spans. None when not applicable."""
+        g = self.grid
+        if g.ndim != 1 or self.boundaries.sides[0][0].code == PERIODIC:
+            return None
+        kL, kR = self._coefficients(t)[0]
+        kL, kR = kL[1:-1], kR[1:-1]
+        if np.any(kL <= 0) or np.any(kR <= 0):
+            return None
+        logu = np.concatenate([[0.0], np.cumsum(np.log(kL) - np.log(kR))])
+        return np.exp(logu - logu.max())
 
     def _measure(self):
         """Cell measures ``prod_d M_d`` (without the 4 pi of spherical shells)."""
