@@ -485,12 +485,13 @@ def sa_bump_regimes(plot_dir):
     if plot_dir is not None:
         plt = _pyplot()
         fig, ax = plt.subplots(figsize=(6, 4))
-        for q, ratio, x, N in curves:
-            sel = x < 20
-            ax.loglog(x[sel], (x**1.0 * N)[sel] / (x * N)[sel][np.argmin(abs(x[sel] - 0.01))],
-                      "-" if ratio > 1 else "--", label=f"q={q:.3g}, tau/t_acc={ratio:g}")
+        for k, (q, ratio, x, N) in enumerate(curves):
+            sel = (x > 1e-2) & (x < 20)
+            ax.loglog(x[sel], N[sel] / N[sel][0], "-" if ratio > 1 else "--", color=f"C{k // 2}",
+                      label=f"q={q:.3g}, tau/t_acc={ratio:g}")
+        ax.set_ylim(1e-8, 1e2)
         ax.set_xlabel("chi / chi_eq")
-        ax.set_ylabel("chi^3 f (normalised at 0.01 chi_eq)")
+        ax.set_ylabel("N = chi^2 f (normalised at 0.01 chi_eq)")
         ax.legend(fontsize=6)
         ax.set_title("pile-up bump: long (solid) vs short (dashed) residence", fontsize=9)
         fig.tight_layout()

@@ -891,7 +891,7 @@ __all__.append("time_integrated_residual")
 
 
 def ode_sde_gap(sde, mixture, score=None, n=20000, rng=None, *, t_end=1e-3, nsteps=1000, prior="marginal",
-                rtol=1e-8, atol=1e-10, method="RK45", n_ref_pairs=10, residual=True) -> GapResult:
+                rtol=1e-8, atol=1e-10, method="RK45", n_ref_pairs=32, residual=True) -> GapResult:
     """The ODE–SDE gap experiment of Deveney et al. (2023) in 1D.
 
     Draw ``x_T`` (``n`` particles) from the exact ``p_T`` (``prior="marginal"``) or from the
