@@ -16,9 +16,10 @@ from .grid import Axis, Grid  # noqa: E402
 from .boundary import (Boundaries, BoundaryCondition, dirichlet, neumann, outflow, periodic,  # noqa: E402
                        zero_flux)
 from .advection_diffusion import AdvectionDiffusion  # noqa: E402
+from .fokker_planck import FokkerPlanck  # noqa: E402
 from .run import run  # noqa: E402
 from .io import open_result  # noqa: E402
 
 __all__ = ["Axis", "Grid", "Boundaries", "BoundaryCondition", "periodic", "dirichlet", "neumann", "outflow",
-           "zero_flux", "AdvectionDiffusion", "run", "open_result", "PdekitError", "ParameterError",
+           "zero_flux", "AdvectionDiffusion", "FokkerPlanck", "run", "open_result", "PdekitError", "ParameterError",
            "GridError", "BoundaryError", "OutputError", "InstabilityError", "__version__"]
