@@ -9,6 +9,7 @@ from pdekit.cli import main
     ("ou-relaxation", ["n=40", "snapshots=2", "drift=rotational"], "L1 error vs exact"),
     ("double-well", ["n=60", "t_end=20.0", "snapshots=4"], "right-well population"),
     ("stochastic-acceleration", ["per_decade=20", "chi_max=1e4", "t_end=20.0", "snapshots=3"], "pile-up maximum"),
+    ("score-sde-gap", ["n=100", "particles=2000", "nsteps=100", "epsilons=[0.0, 0.5]"], "W2(ODE,SDE)"),
 ])
 def test_fp_case_runs(tmp_path, capsys, case, overrides, expect):
     out = tmp_path / f"{case}.h5"

@@ -504,6 +504,69 @@ def sa_bump_regimes(plot_dir):
                  description="pile-up bump present/absent for q = 2, 5/3, 3/2 (synchrotron b=1e-3)", table=table)
 
 
+# ---- score SDEs: the score Fokker–Planck residual and the ODE–SDE gap --------------------------------------
+@study("score-fp-residual")
+def score_fp_residual(plot_dir):
+    """FP-VP (c): the exact mixture score satisfies the score FP equation up to O(h^2); a perturbed
+    score s + eps sin(x) has a residual linear in eps."""
+    from pdekit.fokker_planck import score
+
+    sde = score.VPSDE()
+    data = score.GaussianMixture([0.3, 0.7], [-2.0, 1.5], stds=[0.3, 0.5])
+    s_exact = score.exact_score(sde, data)
+    t = 0.3
+    hs, norms = [], []
+    for n in (121, 241, 481):
+        x = np.linspace(-6, 6, n)
+        r = score.score_fp_residual(sde, s_exact, x, t)
+        hs.append(12.0 / (n - 1))
+        norms.append(score.score_fp_residual_norm(r, x))
+    orders = observed_orders(hs, norms)
+    x = np.linspace(-6, 6, 481)
+    eps_res = [score.score_fp_residual_norm(score.score_fp_residual(sde, score.perturbed_score(s_exact, e), x, t), x)
+               for e in (0.01, 0.02)]
+    ratio = eps_res[1] / eps_res[0]
+    observed = float(orders[-1])
+    passed = ORDER_RANGE[0] <= observed <= ORDER_RANGE[1] and abs(ratio - 2.0) <= 0.1
+    table = "\n".join(f"{n:>6} points  h={h:.4f}  ||r|| = {e:.3e}" + (f"  order {orders[i - 1]:.3f}" if i else "")
+                      for i, (n, h, e) in enumerate(zip((121, 241, 481), hs, norms)))
+    table += f"\nperturbed score s + eps sin(x): ||r||(eps=0.02) / ||r||(eps=0.01) = {ratio:.3f} (linear: 2 +- 0.1)"
+    # bound: what order 1.9 from the middle level predicts for the finest
+    return Study(name="score-fp-residual", passed=passed, observed_order=observed, expected_order=2.0,
+                 final_error=norms[-1], bound=norms[1] * (hs[2] / hs[1]) ** 1.9, description="FP-VP (c): VP-SDE, 1D mixture, t=0.3, central "
+                 "differences", table=table, details={"norms": norms, "eps_ratio": ratio})
+
+
+@study("score-ode-sde-gap")
+def score_ode_sde_gap(plot_dir):
+    """FP-VP (b)/(c): PF-ODE and reverse SDE from p_T back to t=1e-3 with the exact score agree within the
+    sampling error (W2); with s + eps sin(x) the gap grows with eps and the residual (Deveney et al. 2023)."""
+    from pdekit.fokker_planck import score
+
+    sde = score.VPSDE()
+    data = score.GaussianMixture([0.3, 0.7], [-2.0, 1.5], stds=[0.3, 0.5])
+    s_exact = score.exact_score(sde, data)
+    rows, results = [], []
+    for k, eps in enumerate((0.0, 0.1, 0.5)):
+        s = s_exact if eps == 0 else score.perturbed_score(s_exact, eps)
+        r = score.ode_sde_gap(sde, data, s, n=20000, rng=42 + k, nsteps=500)
+        results.append((eps, r))
+        rows.append(f"{eps:6.2f} {r.w2_ode_sde:12.4f} {r.w2_ode_exact:11.4f} {r.w2_sde_exact:11.4f} "
+                    f"{r.w2_sampling:9.4f} {r.residual_norm:12.4f}")
+    gap0 = results[0][1].w2_ode_sde / results[0][1].w2_sampling
+    gaps = [r.w2_ode_sde for _, r in results]
+    monotone = all(a < b for a, b in zip(gaps, gaps[1:]))
+    big = results[-1][1].w2_ode_sde / results[-1][1].w2_sampling
+    passed = gap0 <= 3.0 and monotone and big > 8.0
+    table = f"{'eps':>6} {'W2(ODE,SDE)':>12} {'W2(ODE,p0)':>11} {'W2(SDE,p0)':>11} {'sampling':>9} {'residual':>12}\n"
+    table += "\n".join(rows)
+    table += f"\nexact score: gap / sampling error = {gap0:.2f} (<= 3); eps=0.5: {big:.1f} (> 8); gap increasing " \
+             f"with eps: {monotone}"
+    return Study(name="score-ode-sde-gap", passed=passed, final_error=gap0, bound=3.0,
+                 description="ODE-SDE gap, VP-SDE, 2e4 particles, reverse SDE 500 Euler-Maruyama steps",
+                 table=table, details={"gaps": gaps, "ratio_exact": gap0, "ratio_eps_0.5": big})
+
+
 STUDIES = [
     ou_1d_exact,
     ou_1d_trbdf2,
@@ -520,6 +583,8 @@ STUDIES = [
     sa_hard_sphere,
     sa_synchrotron,
     sa_bump_regimes,
+    score_fp_residual,
+    score_ode_sde_gap,
 ]
 
 
