@@ -355,3 +355,37 @@ def test_bad_input_is_refused_with_clear_errors():
         FokkerPlanck(g, diffusion=lambda x, t: 1 + t).stepper("exact", 0.1)
     with pytest.raises(ParameterError, match="unknown time integration method"):
         m.stepper("rk4", 0.1)
+
+
+@pytest.mark.parametrize("method", ["tr-bdf2", "adi"])
+def test_interrupted_run_restarts_bit_for_bit(tmp_path, method):
+    g = pdekit.Grid.uniform((24, 20), [(-4, 4), (-4, 4)])
+
+    def model():
+        return FokkerPlanck(g, diffusion=1.0, drift=lambda x, y: (-x + y, -x - y))
+    X, Y = g.meshgrid()
+    u0 = np.exp(-((X - 1) ** 2 + Y**2))
+    kw = dict(t_end=1.0, dt=0.01, method=method, snapshots=10, progress=False, chunk_steps=5)
+    full = pdekit.run(model(), u0, **kw)
+
+    m = model()
+    make = m.stepper
+
+    def interrupting(method, dt):
+        st = make(method, dt)
+        advance, calls = st.advance, [0]
+
+        def adv(state, t, n):
+            calls[0] += 1
+            if calls[0] == 9:
+                raise KeyboardInterrupt
+            advance(state, t, n)
+        st.advance = adv
+        return st
+    m.stepper = interrupting
+    path = tmp_path / "fp.h5"
+    with pytest.raises(KeyboardInterrupt):
+        pdekit.run(m, u0, output=path, **kw)
+    assert pdekit.open_result(path).attrs["status"] == "interrupted"
+    resumed = pdekit.run(model(), None, output=path, restart=True, **kw)
+    assert np.array_equal(resumed.u.values, full.u.values)
