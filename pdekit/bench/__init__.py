@@ -7,5 +7,11 @@ def _advection_diffusion(argv):
     return main(argv)
 
 
+def _fokker_planck(argv):
+    from .fokker_planck import main
+
+    return main(argv)
+
+
 #: benchmark name -> main(argv)
-BENCHMARKS = {"advection-diffusion": _advection_diffusion}
+BENCHMARKS = {"advection-diffusion": _advection_diffusion, "fokker-planck": _fokker_planck}
