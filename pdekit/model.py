@@ -55,7 +55,12 @@ class GridModel:
         g = self.grid
         if callable(initial):
             initial = np.asarray(initial(*g.meshgrid()), dtype=float)
-            initial = np.broadcast_to(initial, g.shape if self.nvar == 1 else (self.nvar,) + g.shape)
+            want = g.shape if self.nvar == 1 else (self.nvar,) + g.shape
+            try:
+                initial = np.broadcast_to(initial, want)
+            except ValueError:
+                raise ParameterError(f"the initial-data function returned shape {initial.shape}; expected {want} "
+                                     "(it is called with the cell-centre coordinate arrays)") from None
         if isinstance(initial, dict):
             unknown = set(initial) - set(self.variables)
             if unknown:

@@ -280,11 +280,16 @@ def _report_instability(model, stepper, saved, t_chunk, dt, m, step0, t_last_sna
             where = ", ".join(f"{d}={c[i]:.6g}" for d, c, i in zip(model.grid.dims, model.grid.centres, cell))
             t_bad = t_chunk + (s + 1) * dt
             value = inner[bad]
-            what = "non-finite value" if not np.isfinite(value) else f"negative density {value:.3g}"
+            if np.isfinite(value):
+                what = f"negative density {value:.3g}"
+                advice = ("The method keeps densities non-negative by itself, so something removes more than a "
+                          "cell holds: check sinks (negative sources), loss rates and outgoing boundary fluxes.")
+            else:
+                what = "non-finite value"
+                advice = "Reduce the CFL number or dt, or check the coefficients."
             raise InstabilityError(
                 f"{what} in {var!r} at t={t_bad:.6g} (step {step0 + s + 1}, dt={dt:.3g}) in cell "
-                f"{cell} ({where}); the results keep the snapshots up to t={t_last_snapshot:.6g}. "
-                "Reduce the CFL number or dt, or check the coefficients.",
+                f"{cell} ({where}); the results keep the snapshots up to t={t_last_snapshot:.6g}. " + advice,
                 time=t_bad, step=step0 + s + 1, cell=cell, variable=var)
     raise InstabilityError(f"non-finite or negative value after t={t_chunk:.6g} that a step-by-step replay did "
                            "not reproduce", time=t_chunk, step=step0)

@@ -53,8 +53,9 @@ def test_matrix_free_kernel_matches_assembled_operator(case):
             "x", np.cumsum(np.r_[0.0, rng.uniform(0.5, 1.5, 37)]))
         g = pdekit.Grid([ax], geometry=geom)
         per = case == "1d-periodic"
-        m = FokkerPlanck(g, bc, diffusion=lambda x: 0.5 + np.sin(x) ** 2 if per else 0.5 + 0.1 * x,
-                         drift=lambda x: np.cos(x) if per else 1.0 - 0.3 * x,
+        drift = dict(drift_coefficient=lambda x: 0.3 * x - 1.0) if geom == "spherical" else dict(
+            drift=lambda x: np.cos(x) if per else 1.0 - 0.3 * x)
+        m = FokkerPlanck(g, bc, diffusion=lambda x: 0.5 + np.sin(x) ** 2 if per else 0.5 + 0.1 * x, **drift,
                          loss_rate=lambda x: 0.1 + 0.05 * np.cos(x), source=lambda x: np.exp(-x**2))
     elif case == "2d-mixed":
         g = pdekit.Grid.uniform((13, 17), [(-1, 1), (0, 2)])
@@ -389,3 +390,92 @@ def test_interrupted_run_restarts_bit_for_bit(tmp_path, method):
     assert pdekit.open_result(path).attrs["status"] == "interrupted"
     resumed = pdekit.run(model(), None, output=path, restart=True, **kw)
     assert np.array_equal(resumed.u.values, full.u.values)
+
+
+# ---- edge cases found in review ---------------------------------------------------------------------------
+def test_potential_array_with_dirichlet_walls_is_exact_for_constant_drift():
+    """A potential given as cell values is extrapolated to Dirichlet walls (as a function it is evaluated there)."""
+    errs = {}
+    for kind in ("function", "array"):
+        e = []
+        for n in (40, 80):
+            g = pdekit.Grid([pdekit.Axis.uniform("x", 0, 1, n)])
+            U = (lambda x: -3 * x) if kind == "function" else -3 * g.centres[0]
+            m = FokkerPlanck(g, (pdekit.dirichlet(1.0), pdekit.dirichlet(0.0)), diffusion=1.0, potential=U)
+            x = g.centres[0]
+            # steady state of (u' - 3u)' = 0 (B = U' = -3): u = (e^{3x} - e^3) / (1 - e^3)
+            exact = (np.exp(3 * x) - np.exp(3)) / (1 - np.exp(3))
+            e.append(np.max(np.abs(m.steady_state() - exact)))
+        errs[kind] = e
+    # constant drift: exponential fitting is exact when the wall's potential difference is exact (it was
+    # first order, 0.036 at n=40, when the wall difference of an array potential was taken as zero)
+    for kind, e in errs.items():
+        assert max(e) <= 1e-12, (kind, e)
+
+
+def test_zero_loss_rate_counts_as_a_closed_system():
+    g = pdekit.Grid([pdekit.Axis.uniform("x", -2, 2, 50)])
+    u = FokkerPlanck(g, diffusion=0.5, potential=lambda x: x**2, loss_rate=0.0).steady_state()
+    assert g.integrate(u) == pytest.approx(1.0, rel=1e-12)
+    with pytest.raises(ParameterError, match="no steady state"):
+        FokkerPlanck(g, diffusion=0.5, source=1.0).steady_state()
+
+
+def test_point_source_on_a_periodic_boundary_is_split_between_the_end_cells():
+    g = pdekit.Grid([pdekit.Axis.uniform("x", 0, 1, 10)])
+    for pos in (0.0, 1.0):
+        S = FokkerPlanck(g, "periodic", diffusion=1.0, point_sources=[(pos, 1.0)]).source_at(0.0) * g.volumes
+        assert S[0] == pytest.approx(0.5) and S[-1] == pytest.approx(0.5)
+
+
+def test_explicit_bound_is_checked_as_coefficients_grow():
+    g = pdekit.Grid([pdekit.Axis.uniform("x", -3, 3, 60)])
+    m = FokkerPlanck(g, diffusion=lambda x, t: 1 + 20 * t)
+    dt = 0.9 / m.rate_bound(0.0)
+    with pytest.raises(ParameterError, match=r"at t = 0\.0"):
+        pdekit.run(m, np.exp(-g.centres[0] ** 2), t_end=0.5, dt=dt, method="euler", progress=False)
+    m = FokkerPlanck(g, diffusion=0.5, drift=lambda x: -0.5 * x, time_scale=lambda t: 0.1 + 19.9 * t)
+    with pytest.raises(ParameterError, match="exceeds the stability"):
+        pdekit.run(m, np.exp(-g.centres[0] ** 2), t_end=1.0, cfl=0.9, method="ssprk2", progress=False)
+    with pytest.raises(ParameterError, match="time_scale"):
+        FokkerPlanck(g, diffusion=1.0, time_scale=lambda t: t - 1.0)
+
+
+def test_periodic_potential_equilibrium_is_exact_in_2d():
+    g = pdekit.Grid.uniform((24, 30), [(0, 2 * np.pi), (0, 2 * np.pi)])
+    U = lambda x, y: np.cos(x) + 0.5 * np.sin(2 * y) + 0.3 * np.cos(x - y)  # noqa: E731
+    m = FokkerPlanck(g, "periodic", diffusion=(0.7, 1.3), potential=U, temperature=0.4)
+    X, Y = g.meshgrid()
+    p = np.exp(-U(X, Y) / 0.4)
+    p /= g.integrate(p)
+    assert np.max(np.abs(m.steady_state() - p)) / p.max() <= 1e-10
+    u = final(m, p, "adi", 0.5, t_end=5.0)  # the equilibrium is a fixed point of ADI as well
+    assert np.max(np.abs(u - p)) / p.max() <= 1e-10
+
+
+def test_shape_errors_are_parameter_errors():
+    g = pdekit.Grid.uniform((8, 6), [(0, 1), (0, 1)])
+    with pytest.raises(ParameterError, match="shape"):
+        FokkerPlanck(g, diffusion=lambda x, y: np.ones(3))
+    with pytest.raises(ParameterError, match="components"):
+        FokkerPlanck(g, diffusion=1.0, drift=lambda x, y: 1.0)
+    with pytest.raises(ParameterError, match="component 1"):
+        FokkerPlanck(g, diffusion=1.0, drift=lambda x, y: (x, np.ones(4)))
+    with pytest.raises(ParameterError, match="potential has shape"):
+        FokkerPlanck(g, diffusion=1.0, potential=np.ones((3, 3)))
+    with pytest.raises(ParameterError, match="loss_rate has shape"):
+        FokkerPlanck(g, diffusion=1.0, loss_rate=np.ones(5))
+    with pytest.raises(ParameterError, match="source has shape"):
+        FokkerPlanck(g, diffusion=1.0, source=np.ones((8, 5)))
+    with pytest.raises(ParameterError, match="outside the domain"):
+        FokkerPlanck(g, diffusion=1.0, point_sources=[((0.5, 1.2), 1.0)])
+    with pytest.raises(ParameterError, match="per axis"):
+        FokkerPlanck(g, diffusion=(1.0, 2.0, 3.0))
+    m = FokkerPlanck(g, diffusion=1.0)
+    with pytest.raises(ParameterError, match="initial-data function returned shape"):
+        pdekit.run(m, lambda x, y: np.ones(7), t_end=1.0, dt=0.1, progress=False)
+    with pytest.raises(ParameterError, match="not finite"):
+        pdekit.run(m, np.full((8, 6), np.inf), t_end=1.0, dt=0.1, progress=False)
+    with pytest.raises(ParameterError, match="spherical"):
+        FokkerPlanck(pdekit.Grid([pdekit.Axis.log("p", 0.1, 10, 20)], geometry="spherical"), diffusion=1.0,
+                     drift=0.0)

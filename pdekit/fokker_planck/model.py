@@ -102,13 +102,21 @@ class _Field:
             except (TypeError, ValueError):
                 raise ParameterError(f"{self.what}: the function returned {type(out).__name__}, "
                                      "not numbers") from None
-            out = np.broadcast_to(out, shape) if out.ndim == 0 or out.shape != shape else out
+            out = _fit(out, shape, f"{self.what}: the function returned shape {out.shape}")
             if not np.all(np.isfinite(out)):
                 bad = np.argwhere(~np.isfinite(out))[0]
                 where = ", ".join(f"{p[tuple(bad)]:.6g}" for p in points)
                 raise ParameterError(f"{self.what} is not finite at ({where}), t={t}")
             return out
-        return self.value
+        return _fit(self.value, shape, f"{self.what} has shape {self.value.shape}")
+
+
+def _fit(values, shape, what):
+    """``values`` broadcast to ``shape``, or a ParameterError that says which shapes were expected."""
+    try:
+        return np.broadcast_to(values, shape)
+    except ValueError:
+        raise ParameterError(f"{what}; expected {shape} (cell values on this grid) or a number") from None
 
 
 class FokkerPlanck(GridModel):
@@ -180,6 +188,10 @@ class FokkerPlanck(GridModel):
                            loss_rate=loss_rate, source=source, point_sources=point_sources,
                            time_scale=time_scale)
         self._diffusion = self._per_axis(diffusion, "diffusion")
+        if drift is not None and grid.geometry == "spherical":
+            raise ParameterError("drift= is the Cartesian Itô drift; in spherical geometry give the flux coefficient "
+                                 "instead: drift_coefficient=B with p^-2 d/dp[p^2 (C f' + B f)], e.g. B = -pdot for "
+                                 "momentum gains and losses pdot(p)")
         self._drift_fn = None
         if drift is None:
             self._drift = None
@@ -222,6 +234,8 @@ class FokkerPlanck(GridModel):
         # check the coefficients once, at t = 0: sign, shape and finiteness errors before any work
         self._coefficients(0.0)
         self._cell_rates(0.0)
+        self.affine(0.0)
+        self.beta(0.0)
 
     def state_from(self, initial):
         """Padded state from initial data (see :meth:`GridModel.state_from`); a density must be >= 0."""
@@ -278,7 +292,10 @@ class FokkerPlanck(GridModel):
                 w = np.zeros(a.n)
                 j = int(np.argmin(np.abs(f - x)))
                 if abs(f[j] - x) <= 1e-10 * max(a.widths[min(j, a.n - 1)], abs(x)):
-                    if j == 0:
+                    periodic = self.boundaries.sides[d][0].code == PERIODIC
+                    if (j == 0 or j == a.n) and periodic:
+                        w[0] = w[-1] = 0.5  # x = lo and x = hi are the same face
+                    elif j == 0:
                         w[0] = 1.0
                     elif j == a.n:
                         w[-1] = 1.0
@@ -308,7 +325,12 @@ class FokkerPlanck(GridModel):
         return self.operator_time_dependent or self.affine_time_dependent or self.time_scale is not None
 
     def beta(self, t):
-        return 1.0 if self.time_scale is None else float(self.time_scale(t))
+        if self.time_scale is None:
+            return 1.0
+        b = float(self.time_scale(t))
+        if not (np.isfinite(b) and b >= 0):
+            raise ParameterError(f"time_scale beta(t) must be finite and >= 0; beta({t:g}) = {b}")
+        return b
 
     def beta_integral(self, t0, t1):
         """``int_{t0}^{t1} beta(t) dt`` (``t1 - t0`` without a time scale)."""
@@ -364,7 +386,7 @@ class FokkerPlanck(GridModel):
         centres = g.meshgrid()
         U_cells = None
         if self._potential is not None:
-            U_cells = self._potential.at(centres, t, g.shape)
+            U_cells = np.ascontiguousarray(self._potential.at(centres, t, g.shape), dtype=float)
         out = []
         for d in range(nd):
             fs = _face_shape(g, d)
@@ -423,9 +445,11 @@ class FokkerPlanck(GridModel):
         fs = _face_shape(self.grid, d)
         if fn_field is not None:
             comps = fn_field.fn(*pts, t) if fn_field.timed else fn_field.fn(*pts)
-            if len(comps) != self.grid.ndim:
-                raise ParameterError(f"{what}: the function must return {self.grid.ndim} components, got {len(comps)}")
-            v = np.broadcast_to(np.asarray(comps[d], dtype=float), fs)
+            if not isinstance(comps, (list, tuple, np.ndarray)) or len(comps) != self.grid.ndim:
+                raise ParameterError(f"{what}: the function must return a sequence of {self.grid.ndim} components "
+                                     f"(one per axis), got {type(comps).__name__}")
+            v = _fit(np.asarray(comps[d], dtype=float), fs, f"{what}: component {d} of the function has shape "
+                     f"{np.shape(comps[d])} at the faces of axis {self.grid.dims[d]!r}")
             if not np.all(np.isfinite(v)):
                 raise ParameterError(f"{what} component {d} is not finite at t={t}")
             return v
@@ -479,10 +503,22 @@ class FokkerPlanck(GridModel):
             wrap = U[sl(slice(0, 1))] - U[sl(slice(n - 1, n))]
             dU[sl(slice(0, 1))] = wrap
             dU[sl(slice(n, n + 1))] = wrap
-        elif self._potential.fn is not None and (lo.code == DIRICHLET or hi.code == DIRICHLET):
-            Uf = self._potential.at(_face_points(g, d), t, fs)
-            dU[sl(slice(0, 1))] = U[sl(slice(0, 1))] - Uf[sl(slice(0, 1))]
-            dU[sl(slice(n, n + 1))] = Uf[sl(slice(n, n + 1))] - U[sl(slice(n - 1, n))]
+        elif lo.code == DIRICHLET or hi.code == DIRICHLET:
+            if self._potential.fn is not None:
+                Uf = self._potential.at(_face_points(g, d), t, fs)
+                U_lo, U_hi = Uf[sl(slice(0, 1))], Uf[sl(slice(n, n + 1))]
+            elif n >= 2:
+                # cell values only: linear extrapolation from the two cells next to the wall
+                x = g.axes[d].centres
+                f = g.axes[d].faces
+                U0, U1 = U[sl(slice(0, 1))], U[sl(slice(1, 2))]
+                Um, Un = U[sl(slice(n - 2, n - 1))], U[sl(slice(n - 1, n))]
+                U_lo = U0 + (U1 - U0) * (f[0] - x[0]) / (x[1] - x[0])
+                U_hi = Un + (Un - Um) * (f[-1] - x[-1]) / (x[-1] - x[-2])
+            else:
+                U_lo = U_hi = U
+            dU[sl(slice(0, 1))] = U[sl(slice(0, 1))] - U_lo
+            dU[sl(slice(n, n + 1))] = U_hi - U[sl(slice(n - 1, n))]
         return dU
 
     def _cell_rates(self, t):
@@ -571,7 +607,19 @@ class FokkerPlanck(GridModel):
         return L
 
     def affine(self, t=0.0):
-        """The affine part ``r(t)`` (boundary data and sources) as a flat vector, or None."""
+        """The affine part ``r(t)`` (boundary data and sources) as a flat vector, or None
+        (computed once when nothing in it depends on time; read-only)."""
+        frozen = not (self.affine_time_dependent or self.operator_time_dependent)
+        if frozen and ("r",) in self._cache:
+            return self._cache[("r",)]
+        r = self._affine(t)
+        if frozen:
+            if r is not None:
+                r.flags.writeable = False
+            self._cache[("r",)] = r
+        return r
+
+    def _affine(self, t):
         g = self.grid
         r = None
         coefs = self._coefficients(t)
@@ -644,9 +692,25 @@ class FokkerPlanck(GridModel):
 
     # ---- time steps ------------------------------------------------------------------------------------
     def rate_bound(self, t=0.0):
-        """``max_j |L_jj|`` (times ``beta(t)``): forward Euler is positive for ``dt`` up to its inverse."""
-        L = self.operator(t)
-        return float(np.max(np.abs(L.diagonal()))) * abs(self.beta(t))
+        """``max_j |L_jj|`` (times ``beta(t)``): forward Euler is positive for ``dt`` up to its inverse.
+
+        Computed from the face coefficients: ``|L_jj| = sum_d (kR_{j-1/2} + kL_{j+1/2}) / M_j + nu_j``.
+        """
+        g = self.grid
+        diag = np.zeros(g.shape)
+        for d, (kL, kR) in enumerate(self._coefficients(t)):
+            n = g.axes[d].n
+            take = lambda a, s: a[tuple(s if k == d else slice(None) for k in range(g.ndim))]  # noqa: E731
+            hi = np.array(take(kL, slice(1, n + 1)))
+            if self.boundaries.sides[d][0].code == PERIODIC:
+                hi[tuple(slice(n - 1, n) if k == d else slice(None) for k in range(g.ndim))] = take(kL, slice(0, 1))
+            shp = [1] * g.ndim
+            shp[d] = -1
+            diag = diag + (take(kR, slice(0, n)) + hi) / g.cell_measure(d).reshape(shp)
+        nu = self._cell_rates(t)
+        if nu is not None:
+            diag = diag + nu
+        return float(diag.max()) * self.beta(t)
 
     def stable_dt(self, cfl, method=None, t=0.0):
         """``dt = cfl / max_j |L_jj|`` — for explicit methods ``cfl <= 1`` keeps the scheme positive;
@@ -691,8 +755,14 @@ class FokkerPlanck(GridModel):
         g = self.grid
         L = self.operator(t)
         r = self.affine(t)
-        closed = (r is None or not np.any(r)) and self._loss is None and not any(
-            c.code == DIRICHLET for s in self.boundaries.sides for c in s)
+        nu = self._cell_rates(t)
+        no_loss = nu is None or not np.any(nu)
+        dirichlet = any(c.code == DIRICHLET for s in self.boundaries.sides for c in s)
+        closed = (r is None or not np.any(r)) and no_loss and not dirichlet
+        if not closed and no_loss and not dirichlet:
+            raise ParameterError("no steady state: sources or boundary fluxes add or remove particles but nothing "
+                                 "takes them out again (no loss_rate, no Dirichlet boundary); the mass changes "
+                                 "linearly in time")
         meas = self._measure().ravel()
         if closed:
             m = 1.0 if mass is None else float(mass)
@@ -796,12 +866,20 @@ class ExplicitStepper(_Stepper):
     def __init__(self, model, method, dt):
         super().__init__(model, dt)
         self.method = method
-        bound = model.rate_bound(0.0)
-        if bound * dt > 1.0 + 1e-12:
-            raise ParameterError(f"dt = {dt:.6g} exceeds the stability (and positivity) bound 1/max|L_jj| = "
-                                 f"{1.0 / bound:.6g} of the explicit method {method!r}; reduce dt or use an implicit "
-                                 "method (backward-euler, tr-bdf2, crank-nicolson, adi, exact)")
+        self.time_dependent = model.operator_time_dependent or model.time_scale is not None
+        self._checked = None
         self.table = SSP_METHODS[method]
+        if not self.time_dependent:  # else every stage is checked at its own time
+            self.check(0.0)
+
+    def check(self, t):
+        """Refuse a step beyond the forward-Euler bound ``dt <= 1/max|L_jj|`` at time ``t``."""
+        bound = self.model.rate_bound(t)
+        if bound * self.dt > 1.0 + 1e-12:
+            raise ParameterError(f"dt = {self.dt:.6g} exceeds the stability (and positivity) bound 1/max|L_jj| = "
+                                 f"{1.0 / bound:.6g} of the explicit method {self.method!r} at t = {t:.6g}; reduce dt "
+                                 "(for coefficients that grow in time: below the bound at the end of the run) or use "
+                                 "an implicit method (backward-euler, tr-bdf2, crank-nicolson, adi, exact)")
 
     def advance(self, state, t, nsteps):
         m = self.model
@@ -813,6 +891,8 @@ class ExplicitStepper(_Stepper):
             tn = t + n * dt
             np.copyto(u0, cur)
             for a, b, c in self.table:
+                if self.time_dependent:
+                    self.check(tn + c * dt)
                 m._apply(cur, tn + c * dt, rate)
                 cur *= b
                 cur += (b * dt) * rate
@@ -875,7 +955,7 @@ class ImplicitStepper(_Stepper):
                 g = self.GAMMA
                 tg, t1 = tn + g * dt, tn + dt
                 ug = self._solve(0.5 * g * dt * m.beta(tg), tg, u + 0.5 * g * dt * (self._f(u, tn) + self._r(tg)))
-                c2 = (1.0 - g) / (2.0 - g)
+                c2 = 0.5 * g  # = (1 - g)/(2 - g) for g = 2 - sqrt 2: the same matrix as the first stage
                 rhs = (ug - (1.0 - g) ** 2 * u) / (g * (2.0 - g)) + c2 * dt * self._r(t1)
                 u = self._solve(c2 * dt * m.beta(t1), t1, rhs)
         m.interior(state)[0] = u.reshape(m.grid.shape)
