@@ -7,7 +7,11 @@ N = chi^2 f appears near 2^(1/(3-q)) chi_eq when the escape time at chi_eq is lo
 
 Parameter sets (``--set preset=...``): ``synchrotron`` (q=2, b=1e-3, tau=10: the bump), ``hard-sphere``
 (q=2, no losses, tau=1: a power law), ``kolmogorov`` (q=5/3 with losses), ``kraichnan`` (q=3/2),
-``fast-escape`` (q=2, b=1e-3, tau=0.01 x t_acc(chi_eq): no bump)."""
+``fast-escape`` (q=2, b=1e-3, tau=0.01 x t_acc(chi_eq): no bump; its spectrum is so steep, f ~ chi^-11.6,
+that 100 cells/decade leave a 7 % error far down the tail: second order, 1.8 % at 200 and 0.44 % at 400).
+The summary compares both the direct steady solve and the end of the run with the semi-analytic
+spectrum; for the kolmogorov and kraichnan presets the default t_end is not yet steady (the escape
+time at low momenta is long) — the summary says so."""
 import sys
 
 import numpy as np
@@ -53,21 +57,30 @@ def reference(chi, p):
 
 
 def summary(ds, **p):
-    q, b, *_ = coefficients(p["preset"])
+    q, b, tau0, beta, D, pdot, tau = coefficients(p["preset"])
     chi = ds.p.values
     f = ds.f.values[-1]
     ref = reference(chi, p)
+    model, _, _ = build(**p)
+    steady = model.steady_state()
     sel = ref > 1e-12 * ref.max()
-    err = np.max(np.abs(f[sel] / ref[sel] - 1))
-    out = f"{p['preset']}: max rel. difference from the steady semi-analytic spectrum at t={float(ds.t[-1]):g}: {err:.2e}"
+    err_run = np.max(np.abs(f[sel] / ref[sel] - 1))
+    err_steady = np.max(np.abs(steady[sel] / ref[sel] - 1))
+    lines = [f"{p['preset']}: direct steady solve vs the semi-analytic spectrum: max rel. difference {err_steady:.2e} "
+             f"(where f > 1e-12 max f)",
+             f"time-dependent run at t={float(ds.t[-1]):g}: max rel. difference {err_run:.2e}"
+             + ("" if err_run < 10 * err_steady + 1e-3 else " (not yet steady: increase t_end)")]
     if b > 0:
         chi_eq = exact.equilibrium_momentum(q, b)
+        residence = tau(chi_eq) / chi_eq ** (2 - q)
+        pos = steady > 0
         try:
-            peak = exact.pileup_maximum(chi, f, above=0.1 * chi_eq)
-            out += f"; pile-up maximum of chi^2 f at {peak:.4g} = {peak / chi_eq:.3f} chi_eq"
+            peak = exact.pileup_maximum(chi[pos], steady[pos], above=10 * p["chi0"])
+            lines.append(f"pile-up maximum of chi^2 f at {peak:.4g} = {peak / chi_eq:.3f} chi_eq "
+                         f"(pure pile-up limit {exact.pileup_peak(q, 1.0):.3f} chi_eq); tau/t_acc at chi_eq = {residence:.3g}")
         except pdekit.ParameterError:
-            out += "; no pile-up bump (escape faster than acceleration at chi_eq)"
-    return out
+            lines.append(f"no local maximum of chi^2 f above 10 chi0; tau/t_acc at chi_eq = {residence:.3g}")
+    return "\n".join(lines)
 
 
 def plot(ds, path, **p):

@@ -232,7 +232,7 @@ def test_time_integration_orders_against_exact_propagation(method, order):
     else:
         dts = (0.05, 0.025)
     errs = [l1(g, final(m, u0, method, dt, t_end=0.5), ref) for dt in dts]
-    assert np.log2(errs[0] / errs[1]) == pytest.approx(order, abs=0.15 if order < 3 else 0.3)
+    assert np.log2(errs[0] / errs[1]) == pytest.approx(order, abs=0.15)
 
 
 def test_adi_in_2d_second_order_in_time():

@@ -446,7 +446,9 @@ def _grid_str(n, nd):
 
 
 def _x(v):
-    return "-" if v is None else f"{v:.1f}x"
+    if v is None:
+        return "-"
+    return f"{v:.1f}x" if v >= 1 else f"{v:.2g}x"  # two significant digits below 1 (no "0.0x")
 
 
 def _fresh_str(r):
