@@ -174,6 +174,8 @@ def run(model, initial=None, *, t_end, t_start=0.0, cfl=None, dt=None, method=No
                               attrs=all_attrs, mode="a" if restart else "w")
         if restart:
             writer.truncate(k0 + 1)
+        for name, (dims, array) in _static_data(model).items():
+            writer.write_static(name, array, dims)
     times = [t_start + k * interval for k in range(snapshots + 1)]
     times[-1] = t_end
 
@@ -245,6 +247,12 @@ def run(model, initial=None, *, t_end, t_start=0.0, cfl=None, dt=None, method=No
         return open_result(output)
     return _memory_dataset(model, memory, all_attrs | {"status": status,
                                                         "wall_time": _time.perf_counter() - t0})
+
+
+def _static_data(model) -> dict:
+    """Time-independent data a model stores with its results (e.g. a graph): name -> (dims, array)."""
+    get = getattr(model, "static_data", None)
+    return get() if get is not None else {}
 
 
 def _trap_sigterm():
@@ -342,6 +350,7 @@ def _memory_dataset(model, memory, attrs):
 
     t = np.array([m[0] for m in memory])
     data = {v: (("t",) + model.grid.dims, np.stack([m[1][v] for m in memory])) for v in model.variables}
+    data.update({name: (dims, array) for name, (dims, array) in _static_data(model).items()})
     ds = xr.Dataset(data, coords={"t": t, **model.grid.coords})
     # same attribute conventions as open_result: JSON for containers, "parameters" as a dict
     ds.attrs.update({k: (json.dumps(v) if isinstance(v, (dict, list, tuple)) else v) for k, v in attrs.items()})
