@@ -5,7 +5,7 @@ Edges are stored in the order given, each as ``(u, v)`` with the orientation giv
 Laplacian does not depend on it). Self-loops, repeated edges (in either orientation) and
 out-of-range node indices are refused. Isolated nodes are allowed: their Laplacian rows are zero,
 their features do not move under diffusion, and normalisation treats them with the pseudo-inverse
-(documented in :mod:`pdekit.sheaf.operators`).
+(documented in :mod:`pdekit.sheaf.sheaf`).
 """
 from __future__ import annotations
 
