@@ -1,5 +1,7 @@
 """Sheaf diffusion: graphs, sheaf constructors, operators (matrix-free vs assembled), heat flow
 through the run loop, results that reload, and bad input."""
+import json
+
 import numpy as np
 import pytest
 import scipy.linalg as sl
@@ -174,14 +176,62 @@ def test_time_orders_against_exact_flow(graph, method, order):
     assert np.log2(errs[0] / errs[1]) == pytest.approx(order, abs=0.15)
 
 
-def test_energy_decreases_for_explicit_euler_within_the_bound(graph):
+def test_energy_decreases_for_explicit_euler_at_the_bound(graph):
     rng = np.random.default_rng(1)
     S = Sheaf.general(graph, rng.normal(size=(graph.n_edges, 2, 2, 2)))
     m = SheafDiffusion(S, channels=2)
-    ds = pdekit.run(m, rng.normal(size=(graph.n_nodes, 2, 2)), t_end=5.0, cfl=1.0, method="euler", snapshots=50,
-                    progress=False)
+    tau = 2.0 / S.lambda_max()  # the largest step allowed: |1 - tau lambda| <= 1 for every mode
+    ds = pdekit.run(m, rng.normal(size=(graph.n_nodes, 2, 2)), t_end=40 * tau, dt=tau, method="euler",
+                    snapshots=40, progress=False)
+    assert json.loads(ds.attrs["run"])["steps_per_snapshot"] == 1
     E = np.array([S.energy(x) for x in ds.x.values])
-    assert np.all(np.diff(E) <= 1e-12 * E[0])
+    assert np.all(np.diff(E) <= 1e-12 * E[0]) and E[-1] < 0.5 * E[0]
+    # a step beyond the bound (where the top mode would grow) is refused
+    with pytest.raises(ParameterError, match="stability bound"):
+        pdekit.run(m, rng.normal(size=(graph.n_nodes, 2, 2)), t_end=4.5 * tau, dt=1.5 * tau, method="euler",
+                   snapshots=1, progress=False)
+
+
+def test_euler_without_dt_uses_the_default_cfl(graph):
+    m = SheafDiffusion(Sheaf.trivial(graph, 1))
+    ds = pdekit.run(m, np.ones((graph.n_nodes, 1, 1)), t_end=1.0, method="euler", progress=False)
+    assert np.all(np.isfinite(ds.x.values))
+
+
+def test_sheaf_owns_its_maps(graph):
+    M = np.ones((graph.n_edges, 2, 1, 1))
+    S = Sheaf.general(graph, M)
+    L0 = S.laplacian().toarray()
+    M[:] = 0.0  # the caller's array stays writable and changing it does not change the sheaf
+    assert np.array_equal(S.laplacian().toarray(), L0) and np.all(S.maps == 1.0)
+
+
+def test_adjacency_zeros_and_weights():
+    import scipy.sparse as sp
+
+    A = sp.csr_matrix(np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=float))
+    A[0, 2] = 0.0
+    A[2, 0] = 0.0  # explicitly stored zeros
+    assert Graph.from_adjacency(A).n_edges == 2
+    with pytest.raises(ParameterError, match="0/1"):
+        Graph.from_adjacency(np.array([[0, 0.5], [0.5, 0]]))
+    with pytest.raises(ParameterError, match="symmetric"):
+        Graph.from_adjacency(np.array([[0, 1], [0, 0]]))
+    with pytest.raises(ParameterError, match="self-loops"):
+        Graph.from_adjacency(np.array([[1, 1], [1, 0]]))
+
+
+def test_from_section_is_stable_for_nearly_parallel_neighbours():
+    r = Graph.ring(50)
+    X = np.array([1.0, 2.0, 3.0]) + 1e-10 * np.random.default_rng(0).normal(size=(50, 3))
+    S = Sheaf.from_section(r, X)
+    assert np.abs(S.coboundary() @ X.ravel()).max() <= 1e-13 * np.abs(X).max()
+
+
+def test_harmonic_threshold_is_relative_to_the_spectrum(graph):
+    rng = np.random.default_rng(3)
+    S = Sheaf.general(graph, 1e-5 * rng.normal(size=(graph.n_edges, 2, 2, 2)))  # generic: no sections
+    assert S.harmonic_basis(normalised=False).shape[1] == 0
 
 
 def test_explicit_step_beyond_the_bound_is_refused(graph):

@@ -11,7 +11,7 @@ from pdekit.sheaf.separation import between_class_fraction, separation_margin
     ("sheaf-holonomy", ["holonomy=0.0", "graph=torus", "n=4", "t_end=50.0", "snapshots=5"], "dim ker Delta_F = 2"),
     ("sheaf-heterophily", ["nodes_per_class=20", "p_out=0.3", "snapshots=5"], "limit +2.000"),
     ("sheaf-heterophily", ["classes=4", "sheaf=diagonal", "nodes_per_class=15", "p_out=0.25", "snapshots=5"],
-     "separation margin"),
+     "limit +0."),
 ])
 def test_sheaf_case_runs(tmp_path, capsys, case, overrides, expect):
     out = tmp_path / "case.h5"

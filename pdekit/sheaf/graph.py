@@ -30,7 +30,11 @@ class Graph:
         if n != n_nodes or n < 1:
             raise ParameterError(f"n_nodes must be a positive integer, got {n_nodes!r} (an empty graph has no nodes "
                                  "to diffuse on)")
-        e = np.asarray(edges)
+        try:
+            e = np.asarray(edges, dtype=float) if not np.issubdtype(np.asarray(edges).dtype, np.integer) \
+                else np.asarray(edges)
+        except (TypeError, ValueError):
+            raise ParameterError("edges must be an (E, 2) array of integer node indices") from None
         if e.size == 0:
             e = np.zeros((0, 2), dtype=np.int64)
         if e.ndim != 2 or e.shape[1] != 2:
@@ -72,7 +76,13 @@ class Graph:
     @classmethod
     def from_adjacency(cls, adjacency):
         """From a symmetric adjacency matrix (scipy.sparse or dense); the upper triangle gives the edges."""
-        A = sp.csr_matrix(adjacency)
+        A = sp.csr_matrix(adjacency, dtype=float, copy=True)
+        A.eliminate_zeros()  # explicitly stored zeros are not edges
+        if not np.all(np.isfinite(A.data)):
+            raise ParameterError("adjacency has non-finite entries")
+        if A.nnz and not np.all(A.data == 1.0):
+            raise ParameterError("adjacency must be a 0/1 matrix: edge weights are not used by sheaf Laplacians "
+                                 "(put them into the restriction maps instead)")
         if A.shape[0] != A.shape[1]:
             raise ParameterError(f"adjacency must be square, got shape {A.shape}")
         if (A != A.T).nnz:
@@ -86,20 +96,23 @@ class Graph:
     @classmethod
     def from_networkx(cls, graph):
         """From a ``networkx.Graph`` (nodes relabelled ``0..n-1`` in ``graph.nodes`` order)."""
+        if getattr(graph, "is_multigraph", lambda: False)():
+            raise ParameterError("from_networkx expects a simple graph, not a multigraph")
+        if getattr(graph, "is_directed", lambda: False)():
+            raise ParameterError("from_networkx expects an undirected graph")
         try:
             nodes = list(graph.nodes)
             pos = {v: i for i, v in enumerate(nodes)}
             edges = [(pos[u], pos[v]) for u, v in graph.edges]
         except AttributeError:
             raise ParameterError("from_networkx expects a networkx graph") from None
-        if getattr(graph, "is_directed", lambda: False)():
-            raise ParameterError("from_networkx expects an undirected graph")
         return cls(len(nodes), np.array(edges, dtype=np.int64).reshape(-1, 2))
 
     @classmethod
     def ring(cls, n):
         """The cycle graph ``C_n`` (edges ``(i, i+1 mod n)``)."""
-        if int(n) < 3:
+        n = _count(n, "n")
+        if n < 3:
             raise ParameterError(f"a ring needs at least 3 nodes, got {n}")
         i = np.arange(int(n))
         return cls(int(n), np.stack([i, (i + 1) % n], axis=1))
@@ -107,7 +120,8 @@ class Graph:
     @classmethod
     def torus(cls, nx, ny):
         """The ``nx x ny`` periodic grid graph (node ``i*ny + j``)."""
-        if int(nx) < 3 or int(ny) < 3:
+        nx, ny = _count(nx, "nx"), _count(ny, "ny")
+        if nx < 3 or ny < 3:
             raise ParameterError(f"a torus needs at least 3 x 3 nodes, got {nx} x {ny}")
         idx = np.arange(nx * ny).reshape(nx, ny)
         right = np.stack([idx.ravel(), np.roll(idx, -1, axis=1).ravel()], axis=1)
@@ -180,3 +194,14 @@ class Graph:
 
     def __repr__(self):
         return f"Graph(n_nodes={self.n_nodes}, n_edges={self.n_edges})"
+
+
+def _count(value, name):
+    """A node count: an integer (also a float with an integer value)."""
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be an integer, got {value!r}") from None
+    if n != value:
+        raise ParameterError(f"{name} must be an integer, got {value!r}")
+    return n
