@@ -209,9 +209,9 @@ def test_sheaf_owns_its_maps(graph):
 def test_adjacency_zeros_and_weights():
     import scipy.sparse as sp
 
-    A = sp.csr_matrix(np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=float))
-    A[0, 2] = 0.0
-    A[2, 0] = 0.0  # explicitly stored zeros
+    rows, cols = [0, 1, 1, 2, 0, 2], [1, 0, 2, 1, 2, 0]
+    A = sp.csr_matrix(([1.0, 1.0, 1.0, 1.0, 0.0, 0.0], (rows, cols)), shape=(3, 3))  # (0, 2): stored zeros
+    assert A.nnz == 6
     assert Graph.from_adjacency(A).n_edges == 2
     with pytest.raises(ParameterError, match="0/1"):
         Graph.from_adjacency(np.array([[0, 0.5], [0.5, 0]]))
