@@ -31,6 +31,8 @@ def make_sheaf(kind, g, labels, classes):
     """The sheaves of the experiment; d = 1 for two classes, d = 2 for four."""
     u, v = g.edges.T
     d = 1 if classes == 2 else 2
+    if kind not in ("trivial", "signed", "orthogonal", "diagonal"):
+        raise pdekit.ParameterError(f"unknown sheaf {kind!r}; accepted: trivial, signed, orthogonal, diagonal")
     if kind == "trivial":
         return Sheaf.trivial(g, d)
     if kind == "signed":

@@ -133,7 +133,7 @@ class Graph:
         """Stochastic block model: nodes in blocks of ``sizes``; an edge inside a block with
         probability ``p_in``, between blocks with ``p_out`` (``p_out > p_in``: heterophilic).
         Returns ``(graph, labels)``; with ``connected=True`` the draw is repeated (new seeds) until
-        the graph is connected."""
+        the graph is connected. Draws all ``n(n-1)/2`` pairs: for graphs up to a few thousand nodes."""
         sizes = [int(s) for s in sizes]
         if not sizes or min(sizes) < 1:
             raise ParameterError(f"sizes must be positive block sizes, got {sizes}")
