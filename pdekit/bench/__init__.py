@@ -13,5 +13,12 @@ def _fokker_planck(argv):
     return main(argv)
 
 
+def _sheaf_diffusion(argv):
+    from .sheaf_diffusion import main
+
+    return main(argv)
+
+
 #: benchmark name -> main(argv)
-BENCHMARKS = {"advection-diffusion": _advection_diffusion, "fokker-planck": _fokker_planck}
+BENCHMARKS = {"advection-diffusion": _advection_diffusion, "fokker-planck": _fokker_planck,
+              "sheaf-diffusion": _sheaf_diffusion}

@@ -43,7 +43,10 @@ class Sheaf:
     def __init__(self, graph, maps, kind="general"):
         if not isinstance(graph, Graph):
             raise ParameterError(f"graph must be a pdekit.sheaf.Graph, got {type(graph).__name__}")
-        m = np.asarray(maps, dtype=float)
+        try:
+            m = np.array(maps, dtype=float, copy=True)  # a copy: the sheaf owns its maps (caches depend on them)
+        except (TypeError, ValueError):
+            raise ParameterError("restriction maps must be a real array of shape (E, 2, d, d)") from None
         E = graph.n_edges
         if m.ndim != 4 or m.shape[0] != E or m.shape[1] != 2 or m.shape[2] != m.shape[3]:
             raise ParameterError(f"restriction maps must have shape (E, 2, d, d) = ({E}, 2, d, d): one d x d map per "
@@ -154,11 +157,17 @@ class Sheaf:
         a = X[u] / norms[u, None]
         b = X[v] / norms[v, None]
         # Householder reflection H = I - 2 w w^T/|w|^2 with w = a - b maps a to b; a = b: identity
-        w = a - b
-        ww = np.einsum("ei,ei->e", w, w)
+        # for a.b >= 0 the stable form is -(I - 2 v v^T), v = (a + b)/|a + b| (no cancellation when a ~ b);
+        # both are orthogonal and map a to b
+        ab = np.einsum("ei,ei->e", a, b)
         H = np.broadcast_to(np.eye(d), (len(u), d, d)).copy()
-        nz = ww > 1e-30
-        H[nz] -= 2.0 * np.einsum("ei,ej->eij", w[nz], w[nz]) / ww[nz, None, None]
+        near = ab >= 0
+        vsum = a[near] + b[near]
+        vsum /= np.linalg.norm(vsum, axis=1, keepdims=True)
+        H[near] = -(H[near] - 2.0 * np.einsum("ei,ej->eij", vsum, vsum))
+        w = a[~near] - b[~near]
+        w /= np.linalg.norm(w, axis=1, keepdims=True)
+        H[~near] -= 2.0 * np.einsum("ei,ej->eij", w, w)
         maps = np.empty((len(u), 2, d, d))
         maps[:, 0] = H * (norms[v] / norms[u])[:, None, None]
         maps[:, 1] = np.eye(d)
@@ -233,22 +242,56 @@ class Sheaf:
 
     # ---- matrix-free application ------------------------------------------------------------------------------
     def _incidence(self):
+        """CSR incidence list by node: ``ptr`` (n + 1); per incidence ``k`` (the edges where the node is
+        ``u``, then those where it is ``v``, each in edge order) the far end ``other[k]``, the edge
+        ``edge[k]`` and the node's side ``side[k]`` (0: ``u``, 1: ``v``); ``bounds``: node ranges with
+        about equal incidence counts for the threads."""
         if "inc" not in self._cache:
             g = self.graph
             E = g.n_edges
             nodes = np.concatenate([g.edges[:, 0], g.edges[:, 1]])
-            eids = np.concatenate([np.arange(E), np.arange(E)])
-            signs = np.concatenate([np.ones(E, dtype=np.int64), -np.ones(E, dtype=np.int64)])
+            other = np.concatenate([g.edges[:, 1], g.edges[:, 0]])
             order = np.argsort(nodes, kind="stable")
             ptr = np.zeros(g.n_nodes + 1, dtype=np.int64)
             ptr[1:] = np.cumsum(np.bincount(nodes, minlength=g.n_nodes))
-            self._cache["inc"] = (ptr, np.ascontiguousarray(eids[order]), np.ascontiguousarray(signs[order]),
-                                  np.ascontiguousarray(self.maps[:, 0]), np.ascontiguousarray(self.maps[:, 1]))
+            itype = np.uint32 if g.n_nodes < 2 ** 32 else np.uint64
+            self._cache["inc"] = {"ptr": ptr, "other": np.ascontiguousarray(other[order], dtype=itype),
+                                  "edge": order % E if E else order, "side": order // E if E else order}
         return self._cache["inc"]
+
+    def _apply_operands(self, normalised):
+        """``(Gi, C)`` of :func:`kernels.laplacian_apply`: per incidence the maps ``(G_{w◁e}, G_{o◁e})``
+        in incidence order and per node ``C_w``; ``G = F`` and ``C = D`` (``L_F``), or
+        ``G_{v◁e} = F_{v◁e} D_v^{-1/2}`` and ``C = D^{-1/2} D D^{-1/2}`` (``Delta_F``)."""
+        key = ("ops", bool(normalised))
+        if key not in self._cache:
+            inc = self._incidence()
+            n, d = self.graph.n_nodes, self.d
+            S = self.degree_inv_sqrt() if normalised else np.zeros((1, d, d))
+            Gi = np.empty((inc["edge"].size, 2, d, d))
+            C = np.empty((n, d, d))
+            K.incidence_operands(self._bounds(), inc["ptr"], inc["other"], inc["edge"], inc["side"], self.maps, S,
+                                 bool(normalised), Gi, C)
+            self._cache[key] = (Gi, C)
+        return self._cache[key]
+
+    def _bounds(self):
+        """Node ranges with about equal incidence counts, 16 per numba thread (kept per thread count)."""
+        inc = self._incidence()
+        threads = K.numba.get_num_threads()
+        if inc.get("bounds", (None,))[0] != threads:
+            inc["bounds"] = (threads, K.chunk_bounds(inc["ptr"], 16 * threads))
+        return inc["bounds"][1]
 
     def apply(self, X, normalised=True, out=None, work=None):
         """``Delta_F X`` (or ``L_F X``) matrix-free in compiled code; ``X`` of shape (n, d, f), (n, d)
-        or (n d,). Returns an array of the same shape."""
+        or (n d,). Returns an array of the same shape (``out``, if given: C-contiguous, of ``X``'s
+        shape (n, d, f), not overlapping ``X``).
+
+        One node-parallel pass over the incidence list (:func:`pdekit.sheaf.kernels.laplacian_apply`),
+        no ``E x d x f`` scratch: ``work`` is accepted for compatibility and ignored. The first call
+        per ``normalised`` copies the maps (times ``D^{-1/2}`` when normalised) into incidence order,
+        ``2 E x 2 x d x d`` numbers (twice the maps), and keeps them."""
         X = np.asarray(X, dtype=float)
         shape = X.shape
         n, d = self.graph.n_nodes, self.d
@@ -262,15 +305,20 @@ class Sheaf:
             raise ParameterError(f"features must have shape (n, d, f), (n, d) or (n*d,) with n={n}, d={d}; "
                                  f"got {shape}")
         X3 = np.ascontiguousarray(X3)
-        f = X3.shape[2]
         if out is None:
-            out = np.empty_like(X3)
-        if work is None or work[0].shape != (self.graph.n_edges, d, f):
-            work = (np.empty((self.graph.n_edges, d, f)), np.empty_like(X3))
-        ptr, eid, sgn, Fu, Fv = self._incidence()
-        K.laplacian_apply(self.graph.edges, Fu, Fv, ptr, eid, sgn, X3, out, work[0],
-                          self.degree_inv_sqrt() if normalised else None, work[1])
-        return out.reshape(shape)
+            out3 = np.empty_like(X3)
+        else:
+            if out.size != X3.size or out.dtype != np.float64 or not out.flags.c_contiguous:
+                raise ParameterError(f"out must be a C-contiguous float array of {X3.size} values, got "
+                                     f"shape {out.shape}, dtype {out.dtype}")
+            if np.may_share_memory(out, X3):
+                raise ParameterError("out must not overlap X (the matrix-free apply reads X while writing out)")
+            out3 = out.reshape(X3.shape)
+        inc = self._incidence()
+        Gi, C = self._apply_operands(normalised)
+        K.laplacian_apply(inc["ptr"], inc["other"], Gi, C, X3, out3, self._bounds())
+        res = out if out is not None else out3
+        return res if res.shape == shape else res.reshape(shape)
 
     def energy(self, X, normalised=True) -> float:
         """Dirichlet energy ``tr(X^T Delta_F X)`` (summed over channels)."""
@@ -289,7 +337,7 @@ class Sheaf:
         if key not in self._cache:
             L = self.laplacian(normalised=normalised).toarray()
             lam, V = np.linalg.eigh(L)
-            zero = lam <= tol * max(1.0, lam[-1])
+            zero = lam <= tol * max(lam[-1] if lam.size else 0.0, 1e-300)  # relative to the spectrum's scale
             self._cache[key] = (V[:, zero], lam)
         return self._cache[key][0]
 
@@ -306,16 +354,22 @@ class Sheaf:
         return (H @ (H.T @ flat)).reshape(X.shape)
 
     def lambda_max(self, normalised=True) -> float:
-        """Largest eigenvalue of ``Delta_F`` (or ``L_F``) by Lanczos (dense for small operators)."""
+        """Largest eigenvalue of ``Delta_F`` (or ``L_F``), or a cheap upper bound for large operators.
+
+        Up to ``n d = 3000``: exact (dense). Larger: the bound ``lambda_max <= 2`` of the normalised
+        Laplacian, or for ``L_F`` the Gershgorin bound ``max_i sum_j |L_ij|`` — so the explicit
+        stability check never costs a Lanczos run on a huge graph (it is then conservative).
+        """
         key = ("lmax", normalised)
         if key not in self._cache:
-            L = self.laplacian(normalised=normalised, format="csr")
-            if L.shape[0] <= 400:
+            if self.size <= 3000:
+                L = self.laplacian(normalised=normalised, format="csr")
                 val = float(np.linalg.eigvalsh(L.toarray())[-1]) if L.shape[0] else 0.0
+            elif normalised:
+                val = 2.0
             else:
-                from scipy.sparse.linalg import eigsh
-
-                val = float(eigsh(L, k=1, which="LA", return_eigenvectors=False, tol=1e-8)[0])
+                L = self.laplacian(normalised=False, format="csr")
+                val = float(np.max(np.asarray(abs(L).sum(axis=1)).ravel()))
             self._cache[key] = val
         return self._cache[key]
 
