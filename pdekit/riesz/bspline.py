@@ -163,6 +163,10 @@ class BSplineSpace:
                             s += c[q] * math.factorial(e) / math.factorial(e - k) * dx ** (e - k)
                     left[k] = s
             coef[m] = (right - left) / fact
+            # at a knot of multiplicity mu the B-spline is C^(p - mu): lower derivatives cannot jump, and
+            # their round-off "jumps" would meet (x - tau)^(k - alpha) singularities at collocation points
+            mu = int(np.sum(local == tau))
+            coef[m, :max(0, p + 1 - mu)] = 0.0
         self._pieces[j] = (taus, coef)
         return taus, coef
 
