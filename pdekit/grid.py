@@ -239,6 +239,18 @@ class Grid:
         """Cell-centre coordinate arrays, each of shape ``grid.shape``."""
         return tuple(np.meshgrid(*self.centres, indexing="ij"))
 
+    def face_shape(self, d: int) -> tuple:
+        """Shape of a face field of axis ``d``: ``grid.shape`` with one more entry along ``d``."""
+        s = list(self.shape)
+        s[d] += 1
+        return tuple(s)
+
+    def face_points(self, d: int) -> tuple:
+        """Coordinate arrays of the face centres of axis ``d`` (faces along ``d``, centres elsewhere)."""
+        coords = [a.centres for a in self.axes]
+        coords[d] = self.axes[d].faces
+        return tuple(np.meshgrid(*coords, indexing="ij"))
+
     def face_area(self, d: int) -> np.ndarray:
         """Face area factor ``A`` along axis ``d`` (length ``n_d + 1``)."""
         f = self.axes[d].faces

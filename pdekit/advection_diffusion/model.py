@@ -26,19 +26,6 @@ from ..timestepping import SSP_METHODS, SSP_ORDER, THETA_METHODS, ThetaSolver, c
 from . import kernels as K
 
 
-def _face_points(grid, d):
-    """Coordinate arrays of the face centres of axis ``d`` (faces along d, centres elsewhere)."""
-    coords = [a.centres for a in grid.axes]
-    coords[d] = grid.axes[d].faces
-    return np.meshgrid(*coords, indexing="ij")
-
-
-def _face_shape(grid, d):
-    s = list(grid.shape)
-    s[d] += 1
-    return tuple(s)
-
-
 class AdvectionDiffusion(GridModel):
     """Linear advection–diffusion of one or more scalars.
 
@@ -113,7 +100,7 @@ class AdvectionDiffusion(GridModel):
                                  f"face arrays or a function of (*coords, t); got {v!r}")
         out = []
         for d, comp in enumerate(v):
-            fs = _face_shape(g, d)
+            fs = g.face_shape(d)
             if np.isscalar(comp) or np.ndim(comp) == 0:
                 try:
                     c = float(comp)
@@ -146,16 +133,16 @@ class AdvectionDiffusion(GridModel):
         g = self.grid
         out = []
         for d in range(g.ndim):
-            comps = fn(*_face_points(g, d), t)
+            comps = fn(*g.face_points(d), t)
             if g.ndim == 1 and (np.ndim(comps) == 0 or not isinstance(comps, (tuple, list))):
                 comps = (comps,)
             if len(comps) != g.ndim:
                 raise ParameterError(f"velocity function must return {g.ndim} components, got {len(comps)}")
             try:
-                arr = np.array(np.broadcast_to(np.asarray(comps[d], float), _face_shape(g, d)))
+                arr = np.array(np.broadcast_to(np.asarray(comps[d], float), g.face_shape(d)))
             except ValueError:
                 raise ParameterError(f"velocity function: component {d} has shape {np.shape(comps[d])}, which does not "
-                                     f"broadcast to the face shape {_face_shape(g, d)} of axis {g.dims[d]!r}") from None
+                                     f"broadcast to the face shape {g.face_shape(d)} of axis {g.dims[d]!r}") from None
             if not np.all(np.isfinite(arr)):
                 raise ParameterError(f"velocity function returned non-finite values along {g.dims[d]!r} at t={t}")
             if self.boundaries.sides[d][0].kind == "periodic":
@@ -179,16 +166,16 @@ class AdvectionDiffusion(GridModel):
             if not np.isfinite(Dv) or Dv < 0:
                 raise ParameterError(f"diffusivity must be finite and >= 0, got {D!r}")
             self._dmax = Dv
-            return [np.broadcast_to(Dv, _face_shape(g, d)) for d in range(g.ndim)]
+            return [np.broadcast_to(Dv, g.face_shape(d)) for d in range(g.ndim)]
         if isinstance(D, (list, tuple)):
             if len(D) != g.ndim:
                 raise ParameterError(f"diffusivity: give {g.ndim} face arrays (one per axis), got {len(D)}")
             out = []
             for d, Dd in enumerate(D):
                 arr = np.asarray(Dd, dtype=float)
-                if arr.shape != _face_shape(g, d):
+                if arr.shape != g.face_shape(d):
                     raise ParameterError(f"diffusivity along {g.dims[d]!r} has shape {arr.shape}; "
-                                         f"a face field has shape {_face_shape(g, d)}")
+                                         f"a face field has shape {g.face_shape(d)}")
                 out.append(self._periodic_face_check(arr, d, "diffusivity"))
         else:
             arr = np.asarray(D, dtype=float)
@@ -326,7 +313,7 @@ class AdvectionDiffusion(GridModel):
             sh[d] = -1
             n = axis.n
             if advection:
-                vf = np.broadcast_to(vel[d], _face_shape(g, d))
+                vf = np.broadcast_to(vel[d], g.face_shape(d))
                 vlo, vhi = np.take(vf, range(n), axis=d), np.take(vf, range(1, n + 1), axis=d)
                 vmax = np.maximum(np.abs(vlo), np.abs(vhi))
                 A = g.face_area(d)
@@ -346,7 +333,7 @@ class AdvectionDiffusion(GridModel):
                     inv_h[0] = 2.0 / w[0] if lo.kind == "dirichlet" else 0.0
                     inv_h[-1] = 2.0 / w[-1] if hi.kind == "dirichlet" else 0.0
                 A = g.face_area(d)
-                c = np.broadcast_to(self.face_diffusivity[d], _face_shape(g, d)) * (A * inv_h).reshape(sh)
+                c = np.broadcast_to(self.face_diffusivity[d], g.face_shape(d)) * (A * inv_h).reshape(sh)
                 total = total + (np.take(c, range(n), axis=d) + np.take(c, range(1, n + 1), axis=d)) \
                     * (1.0 / g.cell_measure(d)).reshape(sh)
         return float(total.max())
@@ -428,7 +415,7 @@ class ExplicitStepper:
         model._bvals(0.0, split_advection, self.bvals)
         self.vel = model._face3(model.face_velocity)
         dif = model.face_diffusivity if not split_advection else \
-            [np.broadcast_to(0.0, _face_shape(g, d)) for d in range(g.ndim)]
+            [np.broadcast_to(0.0, g.face_shape(d)) for d in range(g.ndim)]
         self.dif = model._face3(dif)
         src = model.source if not split_advection else None
         # shape (0, 0, 0) tells the kernels that there is no source

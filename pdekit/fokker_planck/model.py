@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from functools import partial
 
 import numpy as np
 import scipy.integrate
@@ -46,16 +47,9 @@ IMPLICIT = ("backward-euler", "crank-nicolson", "tr-bdf2", "adi", "exact")
 POSITIVE_METHODS = ("euler", "ssprk2", "ssprk3", "backward-euler", "exact")
 
 
-def _face_shape(grid, d):
-    s = list(grid.shape)
-    s[d] += 1
-    return tuple(s)
-
-
-def _face_points(grid, d):
-    coords = [a.centres for a in grid.axes]
-    coords[d] = grid.axes[d].faces
-    return np.meshgrid(*coords, indexing="ij")
+def _along(ndim, d, s):
+    """Index tuple selecting ``s`` along axis ``d`` and everything along the others."""
+    return tuple(s if k == d else slice(None) for k in range(ndim))
 
 
 def _takes_time(fn, ndim, what):
@@ -355,7 +349,7 @@ class FokkerPlanck(GridModel):
     def _to_faces(self, values, d, what):
         """Face values along axis ``d`` from cell values (arithmetic mean) or face values."""
         g = self.grid
-        fs = _face_shape(g, d)
+        fs = g.face_shape(d)
         v = np.asarray(values, dtype=float)
         if v.ndim == 0:
             return np.broadcast_to(v, fs)
@@ -364,7 +358,7 @@ class FokkerPlanck(GridModel):
         if v.shape == g.shape:
             n = g.axes[d].n
             out = np.empty(fs)
-            sl = lambda s: tuple(s if k == d else slice(None) for k in range(g.ndim))  # noqa: E731
+            sl = partial(_along, g.ndim, d)
             out[sl(slice(1, n))] = 0.5 * (v[sl(slice(0, n - 1))] + v[sl(slice(1, n))])
             if self.boundaries.sides[d][0].code == PERIODIC:
                 wrap = 0.5 * (v[sl(slice(0, 1))] + v[sl(slice(n - 1, n))])
@@ -389,8 +383,8 @@ class FokkerPlanck(GridModel):
             U_cells = np.ascontiguousarray(self._potential.at(centres, t, g.shape), dtype=float)
         out = []
         for d in range(nd):
-            fs = _face_shape(g, d)
-            pts = _face_points(g, d)
+            fs = g.face_shape(d)
+            pts = g.face_points(d)
             C = self._diffusion[d]
             Cf = C.at(pts, t, fs) if C.fn is not None else self._to_faces(C.value, d, C.what)
             Cf = np.ascontiguousarray(np.broadcast_to(Cf, fs), dtype=float)
@@ -432,7 +426,7 @@ class FokkerPlanck(GridModel):
             n = g.axes[d].n
             for side, cond in ((0, lo), (1, hi)):
                 if cond.code not in (DIRICHLET, PERIODIC):
-                    idx = tuple(0 if (k == d and side == 0) else (n if k == d else slice(None)) for k in range(nd))
+                    idx = _along(nd, d, 0 if side == 0 else n)
                     kL[idx] = 0.0
                     kR[idx] = 0.0
             out.append((kL, kR))
@@ -442,7 +436,7 @@ class FokkerPlanck(GridModel):
 
     def _vector_at(self, fn_field, fields, what, d, pts, t):
         """Component ``d`` of a vector coefficient at the faces of axis ``d`` (or None)."""
-        fs = _face_shape(self.grid, d)
+        fs = self.grid.face_shape(d)
         if fn_field is not None:
             comps = fn_field.fn(*pts, t) if fn_field.timed else fn_field.fn(*pts)
             if not isinstance(comps, (list, tuple, np.ndarray)) or len(comps) != self.grid.ndim:
@@ -463,11 +457,11 @@ class FokkerPlanck(GridModel):
         over their distance (second order); at boundary faces from C at the face, when C is a function."""
         g = self.grid
         C = self._diffusion[d]
-        fs = _face_shape(g, d)
+        fs = g.face_shape(d)
         if C.fn is None and C.value.ndim == 0:
             return np.zeros(fs)
         n = g.axes[d].n
-        sl = lambda s: tuple(s if k == d else slice(None) for k in range(g.ndim))  # noqa: E731
+        sl = partial(_along, g.ndim, d)
         if C.fn is not None:
             Cc = np.broadcast_to(C.at(g.meshgrid(), t, g.shape), g.shape)
         elif C.value.shape == g.shape:
@@ -485,7 +479,7 @@ class FokkerPlanck(GridModel):
             grad[sl(slice(0, 1))] = wrap
             grad[sl(slice(n, n + 1))] = wrap
         elif C.fn is not None:
-            Cf = C.at(_face_points(g, d), t, fs)
+            Cf = C.at(g.face_points(d), t, fs)
             grad[sl(slice(0, 1))] = (Cc[sl(slice(0, 1))] - Cf[sl(slice(0, 1))]) / dist[sl(slice(0, 1))]
             grad[sl(slice(n, n + 1))] = (Cf[sl(slice(n, n + 1))] - Cc[sl(slice(n - 1, n))]) / dist[sl(slice(n, n + 1))]
         return grad
@@ -494,9 +488,9 @@ class FokkerPlanck(GridModel):
         """``U_R - U_L`` per face of axis ``d`` (boundary faces: from U at the face, if a function)."""
         g = self.grid
         n = g.axes[d].n
-        fs = _face_shape(g, d)
+        fs = g.face_shape(d)
         dU = np.zeros(fs)
-        sl = lambda s: tuple(s if k == d else slice(None) for k in range(g.ndim))  # noqa: E731
+        sl = partial(_along, g.ndim, d)
         dU[sl(slice(1, n))] = np.diff(U, axis=d)
         lo, hi = self.boundaries.sides[d]
         if lo.code == PERIODIC:
@@ -505,7 +499,7 @@ class FokkerPlanck(GridModel):
             dU[sl(slice(n, n + 1))] = wrap
         elif lo.code == DIRICHLET or hi.code == DIRICHLET:
             if self._potential.fn is not None:
-                Uf = self._potential.at(_face_points(g, d), t, fs)
+                Uf = self._potential.at(g.face_points(d), t, fs)
                 U_lo, U_hi = Uf[sl(slice(0, 1))], Uf[sl(slice(n, n + 1))]
             elif n >= 2:
                 # cell values only: linear extrapolation from the two cells next to the wall
@@ -567,16 +561,16 @@ class FokkerPlanck(GridModel):
             shp = [1] * g.ndim
             shp[d] = -1
             minv = (1.0 / g.cell_measure(d)).reshape(shp)
-            take = lambda a, s: a[tuple(s if k == d else slice(None) for k in range(g.ndim))]  # noqa: E731
+            sl = partial(_along, g.ndim, d)
             periodic = self.boundaries.sides[d][0].code == PERIODIC
             # interior faces f = 1..n-1: left cell f-1, right cell f
-            fL, fR = take(kL, slice(1, n)), take(kR, slice(1, n))
-            iL, iR = take(idx, slice(0, n - 1)), take(idx, slice(1, n))
-            mL, mR = take(minv, slice(0, n - 1)), take(minv, slice(1, n))
+            fL, fR = kL[sl(slice(1, n))], kR[sl(slice(1, n))]
+            iL, iR = idx[sl(slice(0, n - 1))], idx[sl(slice(1, n))]
+            mL, mR = minv[sl(slice(0, n - 1))], minv[sl(slice(1, n))]
             pairs = [(fL, fR, iL, iR, mL, mR)]
             if periodic:
-                pairs.append((take(kL, slice(0, 1)), take(kR, slice(0, 1)), take(idx, slice(n - 1, n)),
-                              take(idx, slice(0, 1)), take(minv, slice(n - 1, n)), take(minv, slice(0, 1))))
+                pairs.append((kL[sl(slice(0, 1))], kR[sl(slice(0, 1))], idx[sl(slice(n - 1, n))],
+                              idx[sl(slice(0, 1))], minv[sl(slice(n - 1, n))], minv[sl(slice(0, 1))]))
             for fl, fr, il, ir, ml, mr in pairs:
                 # F = fr u_R - fl u_L ; rate_L += F/M_L ; rate_R -= F/M_R
                 bl = np.broadcast_to(ml, il.shape)
@@ -587,12 +581,12 @@ class FokkerPlanck(GridModel):
                 np.add.at(diag, tuple(np.unravel_index(il.ravel(), g.shape)), -(fl * bl).ravel())
                 np.add.at(diag, tuple(np.unravel_index(ir.ravel(), g.shape)), -(fr * br).ravel())
             if not periodic:
-                lo_i = take(idx, slice(0, 1))
-                hi_i = take(idx, slice(n - 1, n))
+                lo_i = idx[sl(slice(0, 1))]
+                hi_i = idx[sl(slice(n - 1, n))]
                 np.add.at(diag, tuple(np.unravel_index(lo_i.ravel(), g.shape)),
-                          -(take(kR, slice(0, 1)) * take(minv, slice(0, 1))).ravel())
+                          -(kR[sl(slice(0, 1))] * minv[sl(slice(0, 1))]).ravel())
                 np.add.at(diag, tuple(np.unravel_index(hi_i.ravel(), g.shape)),
-                          -(take(kL, slice(n, n + 1)) * take(minv, slice(n - 1, n))).ravel())
+                          -(kL[sl(slice(n, n + 1))] * minv[sl(slice(n - 1, n))]).ravel())
         nu = self._cell_rates(t)
         if nu is not None:
             diag = diag - nu
@@ -627,7 +621,7 @@ class FokkerPlanck(GridModel):
             n = g.axes[d].n
             M = g.cell_measure(d)
             kL, kR = coefs[d]
-            take = lambda a, s: a[tuple(s if k == d else slice(None) for k in range(g.ndim))]  # noqa: E731
+            sl = partial(_along, g.ndim, d)
             for side, cond in ((0, lo), (1, hi)):
                 if cond.code not in (DIRICHLET, NEUMANN):
                     continue
@@ -636,12 +630,12 @@ class FokkerPlanck(GridModel):
                     continue
                 cell = 0 if side == 0 else n - 1
                 if cond.code == DIRICHLET:
-                    k = take(kL, slice(0, 1)) if side == 0 else take(kR, slice(n, n + 1))
+                    k = kL[sl(slice(0, 1))] if side == 0 else kR[sl(slice(n, n + 1))]
                     contrib = val * k / M[cell]
                 else:
-                    contrib = np.full(take(kL, slice(0, 1)).shape, val * g.face_area(d)[0 if side == 0 else n] / M[cell])
+                    contrib = np.full(kL[sl(slice(0, 1))].shape, val * g.face_area(d)[0 if side == 0 else n] / M[cell])
                 full = np.zeros(g.shape)
-                full[tuple(slice(cell, cell + 1) if k == d else slice(None) for k in range(g.ndim))] = contrib
+                full[_along(g.ndim, d, slice(cell, cell + 1))] = contrib
                 r = full if r is None else r + full
         S = self.source_at(t)
         if S is not None:
@@ -700,13 +694,13 @@ class FokkerPlanck(GridModel):
         diag = np.zeros(g.shape)
         for d, (kL, kR) in enumerate(self._coefficients(t)):
             n = g.axes[d].n
-            take = lambda a, s: a[tuple(s if k == d else slice(None) for k in range(g.ndim))]  # noqa: E731
-            hi = np.array(take(kL, slice(1, n + 1)))
+            sl = partial(_along, g.ndim, d)
+            hi = np.array(kL[sl(slice(1, n + 1))])
             if self.boundaries.sides[d][0].code == PERIODIC:
-                hi[tuple(slice(n - 1, n) if k == d else slice(None) for k in range(g.ndim))] = take(kL, slice(0, 1))
+                hi[sl(slice(n - 1, n))] = kL[sl(slice(0, 1))]
             shp = [1] * g.ndim
             shp[d] = -1
-            diag = diag + (take(kR, slice(0, n)) + hi) / g.cell_measure(d).reshape(shp)
+            diag = diag + (kR[sl(slice(0, n))] + hi) / g.cell_measure(d).reshape(shp)
         nu = self._cell_rates(t)
         if nu is not None:
             diag = diag + nu
