@@ -6,6 +6,7 @@ import sys
 import numpy as np
 
 import pdekit
+from pdekit.analysis import pyplot, save_figure
 from pdekit.fokker_planck import exact
 from pdekit.fokker_planck.model import FokkerPlanck
 
@@ -43,10 +44,7 @@ def summary(ds, **p):
 
 
 def plot(ds, path, **p):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     x = ds.x.values
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
@@ -61,9 +59,7 @@ def plot(ds, path, **p):
     axes[1].axhline(0.5, color="grey", lw=0.6)
     axes[1].set_xlabel("t")
     axes[1].set_ylabel("population of the right well")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
 
 
 def main(argv=None):

@@ -5,6 +5,7 @@ import sys
 import numpy as np
 
 import pdekit
+from pdekit.analysis import pyplot, save_figure
 from pdekit.fokker_planck import exact
 from pdekit.fokker_planck.model import FokkerPlanck
 
@@ -54,10 +55,7 @@ def summary(ds, **p):
 
 
 def plot(ds, path, **p):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     A = drift_matrix(p["drift"])
     X, Y = np.meshgrid(ds.x.values, ds.y.values, indexing="ij")
@@ -73,9 +71,7 @@ def plot(ds, path, **p):
         ax.set_xlim(-4, 4)
         ax.set_ylim(-4, 4)
     fig.suptitle(f"OU relaxation ({p['drift']} drift): pdekit (colour) vs exact (dashed)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
 
 
 def main(argv=None):

@@ -4,6 +4,7 @@ import sys
 import numpy as np
 
 import pdekit
+from pdekit.analysis import pyplot, save_figure
 from pdekit.advection_diffusion import exact
 
 NAME = "pulse-2d"
@@ -33,10 +34,7 @@ def summary(ds, **p):
 
 
 def plot(ds, path, **p):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     faces = [np.linspace(0, 1, p["n"] + 1)] * 2
     ref = exact.gaussian_periodic_average_nd(faces, float(ds.t[-1]), **_exact_kwargs(p))
@@ -51,9 +49,7 @@ def plot(ds, path, **p):
     ax[2].set_xlabel("x")
     ax[2].set_title(f"cut at y = {float(ds.y[mid]):.3f}")
     ax[2].legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
 
 
 def main(argv=None):

@@ -12,6 +12,7 @@ import sys
 import numpy as np
 
 import pdekit
+from pdekit.analysis import pyplot, save_figure
 from pdekit.fokker_planck import score
 from pdekit.fokker_planck.model import FokkerPlanck
 
@@ -70,10 +71,7 @@ def summary(ds, **p):
 
 
 def plot(ds, path, **p):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     sde, data = _setup()
     x = ds.x.values
@@ -102,9 +100,7 @@ def plot(ds, path, **p):
     axes[2].set_xlabel("score perturbation eps")
     axes[2].legend(fontsize=7, loc="upper left")
     axes[2].set_title("ODE–SDE gap grows with the residual", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
 
 
 def main(argv=None):

@@ -10,6 +10,7 @@ import sys
 import numpy as np
 
 import pdekit
+from pdekit.analysis import pyplot, save_figure
 from pdekit.sheaf import Graph, Sheaf, SheafDiffusion
 from pdekit.sheaf.separation import between_class_fraction, separation_margin
 
@@ -78,10 +79,7 @@ def summary(ds, **p):
 
 
 def plot(ds, path, **p):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     g, labels = graph(p)
     runs = {"trivial": None, p["sheaf"]: ds} if p["sheaf"] != "trivial" else {"trivial": ds}
@@ -111,9 +109,7 @@ def plot(ds, path, **p):
         axes[row, -1].set_xlabel("t")
         axes[row, -1].set_title(f"{kind}: separation margin", fontsize=8)
     fig.suptitle("node features over time (direction of the stalk vector; colour = class)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
 
 
 def main(argv=None):

@@ -12,6 +12,7 @@ import sys
 import numpy as np
 
 import pdekit
+from pdekit.analysis import pyplot, save_figure
 from pdekit.sheaf import Graph, Sheaf, SheafDiffusion
 
 NAME = "sheaf-holonomy"
@@ -66,10 +67,7 @@ def summary(ds, **p):
 
 
 def plot(ds, path, **p):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
     for hol, style in ((0.0, "-"), (p["holonomy"], "--")):
@@ -94,9 +92,7 @@ def plot(ds, path, **p):
     axes[0].set_ylim(1e-12, 2)
     axes[0].legend(fontsize=7)
     axes[0].set_title("heat flow of an O(2) connection sheaf", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
 
 
 def main(argv=None):

@@ -4,6 +4,7 @@ import sys
 import numpy as np
 
 import pdekit
+from pdekit.analysis import pyplot, save_figure
 from pdekit.advection_diffusion import exact
 
 NAME = "square-pulse"
@@ -24,10 +25,7 @@ def summary(ds, **p):
 
 
 def plot(ds, path, **p):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     grid = pdekit.Grid.uniform(p["n"], (0.0, 1.0))
     u0 = exact.square_pulse_average(grid.faces[0], left=0.2, right=0.5)
@@ -40,9 +38,7 @@ def plot(ds, path, **p):
     ax.set_xlabel("x")
     ax.set_title(f"square pulse after t = {p['t_end']:g}, CFL {p['cfl']}")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
 
 
 def main(argv=None):

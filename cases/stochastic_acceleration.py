@@ -17,6 +17,7 @@ import sys
 import numpy as np
 
 import pdekit
+from pdekit.analysis import pyplot, save_figure
 from pdekit.fokker_planck import exact
 from pdekit.fokker_planck.model import FokkerPlanck
 
@@ -84,10 +85,7 @@ def summary(ds, **p):
 
 
 def plot(ds, path, **p):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     chi = ds.p.values
     ref = reference(chi, p)
@@ -113,9 +111,7 @@ def plot(ds, path, **p):
     axes[1].set_ylabel("compensated chi^s f (1 at 10 chi0)")
     axes[1].legend(fontsize=7)
     axes[1].set_title("steady spectra of the presets", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
 
 
 def main(argv=None):

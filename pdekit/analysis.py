@@ -54,3 +54,22 @@ def convergence_plot(ax, h, norms, expected_order=None, label=""):
     ax.set_ylabel("error")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
+
+
+def pyplot():
+    """``matplotlib.pyplot`` on the non-interactive Agg backend (figures for files, no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path, dpi=110):
+    """Lay out, write and close a figure."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)

@@ -18,7 +18,8 @@ import numpy as np
 
 import pdekit
 from pdekit.advection_diffusion import exact
-from pdekit.analysis import convergence_plot, convergence_table, error_norms, observed_orders
+from pdekit.analysis import (convergence_plot, convergence_table, error_norms, observed_orders, pyplot,
+                             save_figure)
 from pdekit.validation import Study, main as validation_main, study
 
 ORDER_TOL = 0.15
@@ -27,10 +28,7 @@ ORDER_TOL = 0.15
 def _plot(plot_dir, name, h, norms, expected, x=None, numerical=None, reference=None):
     if plot_dir is None:
         return
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     ncol = 2 if x is not None else 1
     fig, axes = plt.subplots(1, ncol, figsize=(5 * ncol, 3.8))
@@ -43,9 +41,7 @@ def _plot(plot_dir, name, h, norms, expected, x=None, numerical=None, reference=
         axes[1].set_xlabel("x")
         axes[1].legend(fontsize=7)
         axes[1].set_title("final state", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(plot_dir / f"{name}.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, plot_dir / f"{name}.png", dpi=110)
 
 
 def _convergence(name, description, levels, solve, expected, bound, plot_dir, order_norm="L1"):
@@ -219,19 +215,14 @@ def _tvd_study(limiter):
         tv_increase = float(max(np.max(np.diff(tv)), 0.0))
         err = max(over, tv_increase)
         if plot_dir is not None:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
+            plt = pyplot()
 
             fig, ax = plt.subplots(figsize=(5, 3.5))
             ax.plot(grid.centres[0], u0, "k-", lw=1, label="exact (t = 1 period)")
             ax.plot(grid.centres[0], u[-1], ".-", ms=3, label=limiter)
             ax.legend(fontsize=7)
             ax.set_title(name, fontsize=9)
-            fig.tight_layout()
-            fig.savefig(plot_dir / f"{name}.png", dpi=110)
-            plt.close(fig)
+            save_figure(fig, plot_dir / f"{name}.png", dpi=110)
         return Study(name=name, passed=err <= 1e-12, final_error=err, bound=1e-12,
                      description=f"square pulse, one period, v=1, CFL 0.5, {limiter} + SSP-RK3",
                      table=f"max new extremum {over:.2e}, max TV increase {tv_increase:.2e}, "

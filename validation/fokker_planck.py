@@ -13,7 +13,7 @@ import sys
 import numpy as np
 
 import pdekit
-from pdekit.analysis import convergence_plot, convergence_table, observed_orders
+from pdekit.analysis import convergence_plot, convergence_table, observed_orders, pyplot, save_figure
 from pdekit.fokker_planck import exact
 from pdekit.fokker_planck.model import FokkerPlanck
 from pdekit.validation import Study, main as validation_main, study
@@ -27,19 +27,10 @@ def fp_norms(u, p, vol):
             "Linf": float(e.max()), "relLinf": float(e.max() / np.max(np.abs(p)))}
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _plot_convergence(plot_dir, name, h, norms, expected, x=None, u=None, p=None, xlabel="x", logx=False):
     if plot_dir is None:
         return
-    plt = _pyplot()
+    plt = pyplot()
     ncol = 2 if x is not None else 1
     fig, axes = plt.subplots(1, ncol, figsize=(5 * ncol, 3.8))
     axes = np.atleast_1d(axes)
@@ -53,9 +44,7 @@ def _plot_convergence(plot_dir, name, h, norms, expected, x=None, u=None, p=None
             axes[1].set_xscale("log")
         axes[1].legend(fontsize=7)
         axes[1].set_title("density at the final time", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(plot_dir / f"{name}.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, plot_dir / f"{name}.png", dpi=110)
 
 
 def _convergence_study(name, description, levels, solve, *, pass_level, bound, plot_dir, norm="L1",
@@ -178,7 +167,7 @@ def _ou2_study(kind, bound, note):
                                  pass_level=200, bound=bound, plot_dir=None)
         if plot_dir is not None:
             h, u, p, vol, cut, _ = solve(200)
-            plt = _pyplot()
+            plt = pyplot()
             fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
             norms = res.details["norms"]
             convergence_plot(axes[0], [12 / n for n in (50, 100, 200)],
@@ -191,9 +180,7 @@ def _ou2_study(kind, bound, note):
             im = axes[2].imshow((u - p).T, origin="lower", extent=ext, cmap="RdBu_r")
             fig.colorbar(im, ax=axes[2])
             axes[2].set_title("pdekit - exact", fontsize=9)
-            fig.tight_layout()
-            fig.savefig(plot_dir / f"{name}.png", dpi=110)
-            plt.close(fig)
+            save_figure(fig, plot_dir / f"{name}.png", dpi=110)
         return res
     return run_study
 
@@ -357,7 +344,7 @@ def pileup_equilibrium(plot_dir):
         worst = max(worst, e)
         drift_worst = max(drift_worst, drift)
         if plot_dir is not None and q == 2.0:
-            plt = _pyplot()
+            plt = pyplot()
             fig, ax = plt.subplots(figsize=(5, 3.8))
             ax.loglog(chi / chi_eq, N / N.max(), label="pdekit chi^2 f")
             ax.loglog(chi / chi_eq, chi**2 * ref / (chi**2 * ref).max(), "k--", lw=0.8, label="exact")
@@ -366,9 +353,7 @@ def pileup_equilibrium(plot_dir):
             ax.set_xlabel("chi / chi_eq")
             ax.legend(fontsize=7)
             ax.set_title("pure pile-up equilibrium (q=2)", fontsize=9)
-            fig.tight_layout()
-            fig.savefig(plot_dir / "pileup-equilibrium.png", dpi=110)
-            plt.close(fig)
+            save_figure(fig, plot_dir / "pileup-equilibrium.png", dpi=110)
     table = f"{'q':>6} {'chi_eq':>10} {'relLinf':>10} {'mass':>10} {'transient':>12} {'peak/chi_eq':>10} " \
             f"{'exact':>10}\n" + "\n".join(rows)
     table += "\npass: relLinf <= 1e-10, mass drift <= 1e-12, transient within 1e-8 of the steady state, peak of " \
@@ -421,7 +406,7 @@ def _sa_convergence(name, description, lo, hi, q, b, tau, reference, cutoff, plo
     if failed:
         table += f"\nFAILED checks: {', '.join(failed)}"
     if plot_dir is not None:
-        plt = _pyplot()
+        plt = pyplot()
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
         axes[0].loglog(chi, chi**2 * f, label="pdekit chi^2 f (200/decade)")
         axes[0].loglog(chi, chi**2 * ref, "k--", lw=0.8, label="semi-analytic")
@@ -436,9 +421,7 @@ def _sa_convergence(name, description, lo, hi, q, b, tau, reference, cutoff, plo
                        lw=0.8, label="order 2")
         axes[1].set_xlabel("1 / cells per decade")
         axes[1].legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(plot_dir / f"{name}.png", dpi=110)
-        plt.close(fig)
+        save_figure(fig, plot_dir / f"{name}.png", dpi=110)
     return Study(name=name, passed=not failed, observed_order=observed, expected_order=2.0, final_error=final,
                  bound=7e-4, description=description, table=table, details=details)
 
@@ -487,7 +470,7 @@ def sa_bump_regimes(plot_dir):
             rows.append(f"{q:6.3f} {ratio:12.3g} {str(has_bump):>8} {where:12.3f} {exact.pileup_peak(q, 1.0):10.3f}")
             curves.append((q, ratio, chi / chi_eq, N))
     if plot_dir is not None:
-        plt = _pyplot()
+        plt = pyplot()
         fig, ax = plt.subplots(figsize=(6, 4))
         for k, (q, ratio, x, N) in enumerate(curves):
             sel = (x > 1e-2) & (x < 20)
@@ -498,9 +481,7 @@ def sa_bump_regimes(plot_dir):
         ax.set_ylabel("N = chi^2 f (normalised at 0.01 chi_eq)")
         ax.legend(fontsize=6)
         ax.set_title("pile-up bump: long (solid) vs short (dashed) residence", fontsize=9)
-        fig.tight_layout()
-        fig.savefig(plot_dir / "acceleration-bump-regimes.png", dpi=110)
-        plt.close(fig)
+        save_figure(fig, plot_dir / "acceleration-bump-regimes.png", dpi=110)
     table = f"{'q':>6} {'tau/t_acc':>12} {'bump':>8} {'max/chi_eq':>12} {'2^(1/(3-q))':>10}\n" + "\n".join(rows)
     table += "\nexpected: a local maximum of chi^2 f below the pure pile-up location when tau >> t_acc(chi_eq), " \
              "none when tau << t_acc"
@@ -602,7 +583,7 @@ def particles_vs_grid(plot_dir):
              f"max |z| = {cmp.max_z:.2f}\nL1(histogram, grid) = {cmp.l1:.4f}; sampling floor {cmp.l1_floor:.4f} "
              f"+- {cmp.l1_floor_sd:.4f} (pass <= floor + 4 sd = {l1_bound:.4f})")
     if plot_dir is not None:
-        plt = _pyplot()
+        plt = pyplot()
         fig, ax = plt.subplots(figsize=(5.5, 3.8))
         ax.plot(x, cmp.density, ".", ms=3, label="10^6 particles (histogram)")
         ax.plot(x, u, "-", lw=1, label="pdekit grid (Chang–Cooper)")
@@ -610,9 +591,7 @@ def particles_vs_grid(plot_dir):
         ax.set_xlim(-4, 5)
         ax.legend(fontsize=7)
         ax.set_title("OU at T = 1: particles vs grid", fontsize=9)
-        fig.tight_layout()
-        fig.savefig(plot_dir / "particles-vs-grid.png", dpi=110)
-        plt.close(fig)
+        save_figure(fig, plot_dir / "particles-vs-grid.png", dpi=110)
     return Study(name="particles-vs-grid", passed=bool(passed), final_error=cmp.l1, bound=l1_bound,
                  description="FP-OU1: compiled Euler–Maruyama sampler vs the grid solution", table=table,
                  details={"chi2": cmp.chi2, "dof": cmp.dof, "p_value": cmp.p_value, "l1_floor": cmp.l1_floor})

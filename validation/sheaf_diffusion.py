@@ -79,20 +79,11 @@ import sys
 import numpy as np
 
 import pdekit
-from pdekit.analysis import observed_orders
+from pdekit.analysis import observed_orders, pyplot, save_figure
 from pdekit.sheaf import Graph, Sheaf, SheafDiffusion
 from pdekit.validation import Study, main as validation_main, study
 
 ORDER_TOL = 0.15
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _rot(theta):
@@ -186,7 +177,7 @@ def heat_kernel_trivial(plot_dir):
              f"\nflow: method 'exact' (expm_multiply), 4 channels, {snaps + 1} snapshots t = 0..{t_end}, dt = 0.5; "
              "reference V exp(-t lam) V^T X0 from eigh of Graph.laplacian()")
     if plot_dir is not None:
-        plt = _pyplot()
+        plt = pyplot()
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
         ts, _, impulse, lam, V = curves[("ring-10", True)]
         nodes = np.arange(impulse.shape[1])
@@ -207,9 +198,7 @@ def heat_kernel_trivial(plot_dir):
         axes[1].set_ylabel("max |X(t) - heat kernel|")
         axes[1].legend(fontsize=6)
         axes[1].set_title("trivial sheaf d=1 vs graph heat kernel", fontsize=9)
-        fig.tight_layout()
-        fig.savefig(plot_dir / "heat-kernel-trivial.png", dpi=110)
-        plt.close(fig)
+        save_figure(fig, plot_dir / "heat-kernel-trivial.png", dpi=110)
     return Study(name="heat-kernel-trivial", passed=bool(worst <= bound), final_error=worst, bound=bound,
                  description="trivial sheaf d=1: operator, matrix-free apply and exact flow = graph heat kernel",
                  table=table)
@@ -368,7 +357,7 @@ def harmonic_limit(plot_dir):
              "|X(t)-PX0|: max abs, exact flow at t_end, worst of normalised / unnormalised; predicted: "
              "exp(-gap t_end) |X0 - PX0|_2; |ΔPX0|: matrix-free Delta_F applied to the projection")
     if plot_dir is not None:
-        plt = _pyplot()
+        plt = pyplot()
         fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
         for i, (name, ts, dist, r0, gap) in enumerate(curves):
             axes[0].semilogy(ts / ts[-1], np.maximum(dist / r0, 1e-18), "o-", ms=2.5, lw=1, color=f"C{i % 10}",
@@ -390,9 +379,7 @@ def harmonic_limit(plot_dir):
         axes[1].set_xlabel("number of independent global sections")
         axes[1].legend(fontsize=7)
         axes[1].set_title("dim ker Delta_F vs holonomy", fontsize=9)
-        fig.tight_layout()
-        fig.savefig(plot_dir / "harmonic-limit-holonomy.png", dpi=110)
-        plt.close(fig)
+        save_figure(fig, plot_dir / "harmonic-limit-holonomy.png", dpi=110)
     return Study(name="harmonic-limit-holonomy", passed=passed, final_error=worst, bound=bound,
                  description="exact flow -> projection onto ker Delta_F; dim ker = dim of global sections "
                              "(holonomy) for O(d) connections",
@@ -439,7 +426,7 @@ def energy_monotone(plot_dir):
              f"\nenergy tr(X^T Delta_F X) after every step; max rise = max_k (E_k+1 - E_k)_+ / E_0; "
              f"lambda_max = {sheaves[0][1].lambda_max():.4f} (O(3)), {sheaves[1][1].lambda_max():.4f} (general)")
     if plot_dir is not None:
-        plt = _pyplot()
+        plt = pyplot()
         fig, ax = plt.subplots(figsize=(6, 4))
         for i, (lab, ts, e) in enumerate(curves):
             ax.semilogy(np.arange(len(e)), e, "-" if i < 5 else "--", lw=1, color=f"C{i % 5}", label=lab)
@@ -447,9 +434,7 @@ def energy_monotone(plot_dir):
         ax.set_ylabel("E(X_k) / E(X_0)")
         ax.legend(fontsize=5.5)
         ax.set_title("Dirichlet energy under sheaf diffusion", fontsize=9)
-        fig.tight_layout()
-        fig.savefig(plot_dir / "energy-monotone.png", dpi=110)
-        plt.close(fig)
+        save_figure(fig, plot_dir / "energy-monotone.png", dpi=110)
     return Study(name="energy-monotone", passed=bool(worst <= bound and one_step), final_error=worst, bound=bound,
                  description="Dirichlet energy never increases: Euler (cfl 1, 0.5), backward Euler, CN, exact",
                  table=table)
@@ -513,7 +498,7 @@ def _order_study(method, expected, dts):
                  f"reference: {exact_err:.2e} (<= 1e-10);\nobserved orders (finest pair) "
                  f"{', '.join(f'{q:.3f}' for q in obs)}, expected {expected} ± {ORDER_TOL}")
         if plot_dir is not None:
-            plt = _pyplot()
+            plt = pyplot()
             fig, ax = plt.subplots(figsize=(5, 3.8))
             for i, (sname, errs, _pred) in enumerate(curves):
                 ax.loglog(dts, errs, "o-", ms=4, label=sname)
@@ -525,9 +510,7 @@ def _order_study(method, expected, dts):
             ax.grid(True, which="both", alpha=0.3)
             ax.xaxis.set_minor_formatter(plt.NullFormatter())
             ax.set_title(f"{method} vs exact flow", fontsize=9)
-            fig.tight_layout()
-            fig.savefig(plot_dir / f"{name}.png", dpi=110)
-            plt.close(fig)
+            save_figure(fig, plot_dir / f"{name}.png", dpi=110)
         return Study(name=name, passed=passed, final_error=curves[-1][1][-1],
                      bound=(1 + LEADING_TOL) * curves[-1][2],
                      observed_order=worst, expected_order=expected,
@@ -597,12 +580,12 @@ def _expressivity(name, sizes, p_in, p_out, seed, cases, f, plot_dir, descriptio
         res, a = _gauge_residual(Yinf, labels, gauges, d, f)
         m_fin = sep_t[-1][0]
         if theory is None:  # collapse: all y_v equal
-            m_thy, rho_thy = 0.0, 0.0
+            m_thy = 0.0
             checks = [col_inf <= 1e-10, m_inf <= 2e-10, all(m <= 1e-10 for m, _, _ in sep_t), rho_inf <= 1e-12,
                       res <= 1e-10]
             dev = abs(m_inf)
         else:
-            m_thy, rho_thy = theory(a), 1.0
+            m_thy = theory(a)
             checks = [m_thy > 0, abs(m_inf - m_thy) <= 1e-8, abs(m_fin - m_thy) <= 1e-6, res <= 1e-10,
                       rho_inf >= 1 - 1e-10]
             dev = abs(m_inf - m_thy)
@@ -632,7 +615,7 @@ def _expressivity(name, sizes, p_in, p_out, seed, cases, f, plot_dir, descriptio
 
 
 def _plot_expressivity(plot_dir, name, results, labels):
-    plt = _pyplot()
+    plt = pyplot()
     show = [0, 5, 6, 7]  # t = 0, 2, 5, 10
     nrow = len(results)
     fig, axes = plt.subplots(nrow, len(show) + 2, figsize=(3.0 * (len(show) + 2), 2.7 * nrow))
@@ -664,9 +647,7 @@ def _plot_expressivity(plot_dir, name, results, labels):
         ax.legend(fontsize=6)
         ax.set_title("one-vs-rest margin vs t", fontsize=7)
     fig.suptitle(f"{name}: node features y = D^-1/2 x (scaled by RMS), coloured by class", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(plot_dir / f"{name}.png", dpi=100)
-    plt.close(fig)
+    save_figure(fig, plot_dir / f"{name}.png", dpi=100)
 
 
 def _trivial(d):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..boundary import DIRICHLET, NEUMANN, OUTFLOW, PERIODIC, ZERO_FLUX, fill_ghosts
+from ..boundary import DIRICHLET, NEUMANN, ZERO_FLUX, fill_ghosts
 from ..errors import ParameterError
 from ..model import GridModel, describe_coefficient
 from ..operators import diffusion_operator
