@@ -11,7 +11,7 @@ Quick start::
 __version__ = "0.1.0"
 
 from .errors import (BoundaryError, GridError, InstabilityError, OutputError, ParameterError,  # noqa: E402
-                     PdekitError)
+                     PdekitError, SolverError)
 from .grid import Axis, Grid  # noqa: E402
 from .boundary import (Boundaries, BoundaryCondition, dirichlet, neumann, outflow, periodic,  # noqa: E402
                        zero_flux)
@@ -22,4 +22,4 @@ from .io import open_result  # noqa: E402
 
 __all__ = ["Axis", "Grid", "Boundaries", "BoundaryCondition", "periodic", "dirichlet", "neumann", "outflow",
            "zero_flux", "AdvectionDiffusion", "FokkerPlanck", "run", "open_result", "PdekitError", "ParameterError",
-           "GridError", "BoundaryError", "OutputError", "InstabilityError", "__version__"]
+           "GridError", "BoundaryError", "OutputError", "InstabilityError", "SolverError", "__version__"]

@@ -37,3 +37,7 @@ class InstabilityError(PdekitError, FloatingPointError):
         self.step = step
         self.cell = cell
         self.variable = variable
+
+
+class SolverError(PdekitError, RuntimeError):
+    """An iterative solver did not converge within its iteration limit."""

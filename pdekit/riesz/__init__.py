@@ -1,6 +1,12 @@
-"""Riesz fractional equations by B-spline collocation (in progress, issue 5): B-spline spaces, exact
-fractional derivatives of B-splines, and the dense collocation reference; see docs/features.md."""
+"""Riesz fractional equations by B-spline collocation (Mazza, Donatelli, Manni & Speleers,
+arXiv:2106.14834): B-spline spaces with exact fractional derivatives of B-splines, the collocation
+operator in Toeplitz-plus-corner form, its symbol, FFT products, the tau-preconditioned GMRES solver,
+and time-dependent fractional diffusion through the run loop. See docs/riesz_fractional.md."""
 from .bspline import BSplineSpace
-from .collocation import RieszCollocation
+from .collocation import RieszCollocation, polynomial_riesz
+from .model import FractionalDiffusion, evaluate_result
+from .structured import StructuredMatrix, TauPreconditioner, gmres
+from .symbol import mass_symbol, symbol
 
-__all__ = ["BSplineSpace", "RieszCollocation"]
+__all__ = ["BSplineSpace", "RieszCollocation", "polynomial_riesz", "FractionalDiffusion", "evaluate_result",
+           "StructuredMatrix", "TauPreconditioner", "gmres", "symbol", "mass_symbol"]
