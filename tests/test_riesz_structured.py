@@ -170,3 +170,13 @@ def test_solver_choice_and_bad_input():
         Rn.operator()
     c = Rn.solve(lambda x: np.ones_like(x))  # auto: dense
     assert np.all(np.isfinite(c))
+
+
+def test_condition_numbers_grow_like_h_minus_alpha():
+    """cond(A) ~ h^-alpha (RZ-SOLVE: 6.4e3 at n = 512, p = 2, alpha = 1.5); the symbol estimate of the
+    Toeplitz part is within a factor 1.5 for p = 2."""
+    c = [RieszCollocation(BSplineSpace(2, n), 1.5).condition_number() for n in (128, 256, 512)]
+    assert c[2] == pytest.approx(6.4e3, rel=0.05)
+    assert np.log2(c[2] / c[1]) == pytest.approx(1.5, abs=0.1)
+    est = RieszCollocation(BSplineSpace(2, 512), 1.5).condition_number(estimate=True)
+    assert c[2] / 1.5 <= est <= c[2]

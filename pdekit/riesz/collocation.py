@@ -124,6 +124,20 @@ class RieszCollocation:
         """``f_p^alpha(theta)``, the symbol of ``h^alpha A`` (:func:`pdekit.riesz.symbol.symbol`)."""
         return symbol(theta, self.space.degree, self.alpha)
 
+    def condition_number(self, estimate=False):
+        """2-norm condition number of the collocation matrix: exact (dense SVD, ``N <= 4000``), or with
+        ``estimate=True`` the symbol estimate of its Toeplitz part, ``max f / f(pi / (N + 1))`` (grows like
+        ``h^{-alpha}``; the clamped corners raise the true value by a factor ~1.2 (p = 2) to ~6 (p = 4, 5),
+        measured at n = 512)."""
+        if estimate:
+            th = np.linspace(0.0, np.pi, 2001)
+            return float(self.symbol(th).max() / self.symbol(np.pi / (self.size + 1)))
+        if self.size > 4000:
+            raise ParameterError(f"exact condition numbers are computed for N <= 4000 (N = {self.size}); "
+                                 "use estimate=True")
+        A = self.operator().dense() if self.uniform else self.dense_matrix()
+        return float(np.linalg.cond(A))
+
     def tau_preconditioner(self, mass_weight=0.0, stiffness_weight=1.0):
         """tau preconditioner for ``mass_weight * M + stiffness_weight * A``: eigenvalues
         ``mass_weight g_p(theta_j) + stiffness_weight h^{-alpha} f_p^alpha(theta_j)``,
