@@ -19,6 +19,12 @@ def _sheaf_diffusion(argv):
     return main(argv)
 
 
+def _riesz_fractional(argv):
+    from .riesz_fractional import main
+
+    return main(argv)
+
+
 #: benchmark name -> main(argv)
 BENCHMARKS = {"advection-diffusion": _advection_diffusion, "fokker-planck": _fokker_planck,
-              "sheaf-diffusion": _sheaf_diffusion}
+              "sheaf-diffusion": _sheaf_diffusion, "riesz-fractional": _riesz_fractional}
