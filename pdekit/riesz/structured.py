@@ -39,15 +39,18 @@ def _cardinal_left_rl(p, alpha, y):
 
     y = np.asarray(y, dtype=float)
     out = np.zeros_like(y)
-    inside = (y > 0) & (y <= p + 1)
+    # the sum is used up to a distance 2^-END_LEVELS beyond the support end (it is as accurate there as at
+    # the end itself); beyond it the refined quadrature below resolves the near-singular integrand
+    edge = p + 1 + 2.0 ** (-END_LEVELS)
+    inside = (y > 0) & (y <= edge)
     if inside.any():
         yi = y[inside]
         acc = np.zeros_like(yi)
-        for m in range(p + 1):
+        for m in range(p + 2):  # m = p + 1 contributes just beyond the support end (y <= edge)
             d = yi - m
             acc += np.where(d > 0, (-1) ** m * math.comb(p + 1, m) * np.clip(d, 0, None) ** (p - alpha), 0.0)
         out[inside] = acc / gamma(p + 1 - alpha)
-    far = y > p + 1
+    far = y > edge
     if far.any():
         nodes, weights = np.polynomial.legendre.leggauss(GAUSS_POINTS)
         edges = list(range(p + 1)) + [p + 1 - 2.0 ** (-k) for k in range(1, END_LEVELS + 1)] + [p + 1]

@@ -62,9 +62,12 @@ def cardinal_bspline(degree, y):
     """The cardinal B-spline ``phi_p(y)`` on ``[0, p+1]`` (integer knots)."""
     p = _int(degree, "degree")
     y = np.asarray(y, dtype=float)
+    # phi_p is symmetric about (p+1)/2: evaluate the truncated-power sum from the nearer end, where it
+    # has fewer and smaller terms (near the right end the full sum would cancel to ~ eps * 2^p (p+1)^p)
+    z = np.minimum(y, p + 1 - y)
     out = np.zeros_like(y)
     for m in range(p + 2):
-        out += (-1) ** m * math.comb(p + 1, m) * np.clip(y - m, 0.0, None) ** p
+        out += (-1) ** m * math.comb(p + 1, m) * np.clip(z - m, 0.0, None) ** p
     out /= math.factorial(p)
     out[(y <= 0) | (y >= p + 1)] = 0.0
     return out
