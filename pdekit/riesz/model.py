@@ -183,8 +183,15 @@ class FractionalDiffusion(GridModel):
         state = self.allocate()
         inner = self.interior(state)
         inner[1] = c
-        inner[0] = self.collocation.mass().matvec(c)
+        inner[0] = self._mass_values(c)
         return state
+
+    def _mass_values(self, c):
+        """Values of the spline at the collocation points, ``M c``."""
+        R = self.collocation
+        if R.uniform:
+            return R.mass().matvec(c)
+        return R.space.evaluate(R.points, sparse=True)[:, 1:-1] @ c
 
     def _mass_lu(self):
         if not hasattr(self, "_mlu"):
@@ -238,7 +245,7 @@ class _System:
         self.model = model
         if model.solver == "dense":
             A = R.operator().dense() if R.uniform else R.dense_matrix()
-            M = R.mass().dense() if R.uniform else R.space.evaluate(R.points)[:, 1:-1]
+            M = R.mass().dense() if R.uniform else R.space.evaluate(R.points, sparse=True)[:, 1:-1].toarray()
             self.lu = sl.lu_factor(M + w * A)
         else:
             self.lu = None
@@ -261,7 +268,7 @@ class _Stepper:
         self.dt = dt
         k = model.kappa
         R = model.collocation
-        self.M = R.mass()
+        self.M = R.mass() if R.uniform else R.space.evaluate(R.points, sparse=True)[:, 1:-1]
         self.A = R.operator() if R.uniform else None
         if method == "crank-nicolson":
             self.sys = _System(model, 0.5 * dt * k)
@@ -274,7 +281,7 @@ class _Stepper:
 
     def _M(self, c):
         R = self.model.collocation
-        return self.M.matvec(c) if R.uniform else R.space.evaluate(R.points)[:, 1:-1] @ c
+        return self.M.matvec(c) if R.uniform else self.M @ c
 
     def _A(self, c):
         R = self.model.collocation
