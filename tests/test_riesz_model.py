@@ -122,3 +122,30 @@ def test_graded_knots_use_the_dense_path():
         errs.append(np.abs(evaluate_result(ds, X)[-1] - np.exp(-1.0) * U4(X)).max() / U4(0.5))
     assert np.log2(errs[0] / errs[1]) == pytest.approx(2.0, abs=0.05)
     assert errs[1] == pytest.approx(final_error("crank-nicolson", 0.05)[0], rel=1e-3)
+
+
+def test_nonfinite_source_during_a_run_names_the_time(tmp_path):
+    bad = lambda x, t: np.where((t > 0.25) & (x > 0.5), np.nan, 0.0)  # noqa: E731
+    for solver, n in (("dense", 16), ("gmres", 500)):
+        m = FractionalDiffusion(n, 1.5, source=bad, solver=solver)
+        out = tmp_path / f"{solver}.h5"
+        with pytest.raises(pdekit.InstabilityError, match=r"source is not finite at t = 0\.3") as info:
+            pdekit.run(m, U4, t_end=0.5, dt=0.1, snapshots=5, output=out, progress=False)
+        assert info.value.time == pytest.approx(0.3)
+        kept = pdekit.open_result(out)
+        assert kept.sizes["t"] == 3 and kept.attrs["status"].startswith("failed")
+        assert evaluate_result(kept.isel(t=-1), X).shape == X.shape
+
+
+def test_exact_helpers():
+    from pdekit.riesz import constant_source_solution, polynomial_riesz, separable_solution
+
+    x = np.linspace(0, 1, 11)
+    np.testing.assert_allclose(constant_source_solution(x, 2), x * (1 - x) / 2)
+    with pytest.raises(ParameterError, match="vanish"):
+        polynomial_riesz([0, 1, -1], x, 1.5)  # x (1 - x): u'(0) != 0
+    with pytest.raises(ParameterError, match=r"\[0, 1\]"):
+        polynomial_riesz(U4.coef, [1.5], 1.5)
+    u, f = separable_solution(U4.coef, ALPHA, kappa=KAPPA)
+    np.testing.assert_allclose(f(x, 0.7), source(x, 0.7), rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(u(x, 0.7), np.exp(-0.7) * U4(x))

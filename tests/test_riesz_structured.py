@@ -16,8 +16,9 @@ U8 = (P([0, 1]) ** 4 * P([1, -1]) ** 4).coef
 
 
 @pytest.mark.parametrize("p", [2, 3, 4, 5])
-@pytest.mark.parametrize("n", [3, 6, 40])
-def test_structured_assembly_equals_the_dense_reference(p, n):
+@pytest.mark.parametrize("extra", [0, 3, 37])
+def test_structured_assembly_equals_the_dense_reference(p, extra):
+    n = p + extra  # n = p is the smallest space collocation accepts
     R = RieszCollocation(BSplineSpace(p, n), 1.3)
     A = R.dense_matrix()
     S = R.operator()
@@ -160,6 +161,25 @@ def test_solver_choice_and_bad_input():
         BSplineSpace(1, 20)
     with pytest.raises(ParameterError, match="n_intervals must be >= 1"):
         BSplineSpace(3, 0)
+    with pytest.raises(ParameterError, match="at least 10 B-splines"):
+        RieszCollocation(BSplineSpace(5, 4), 1.5)
+    with pytest.raises(ParameterError, match="at most p - 1 = 2 times"):
+        RieszCollocation(BSplineSpace.from_knots(3, [0, 0, 0, 0, .5, .5, .5, 1, 1, 1, 1]), 1.5)
+    RieszCollocation(BSplineSpace.from_knots(3, [0, 0, 0, 0, .25, .5, .5, .75, 1, 1, 1, 1]), 1.5)  # double: fine
+    with pytest.raises(ParameterError, match="one value per collocation point"):
+        R.solve(lambda x: np.ones(3))
+    np.testing.assert_allclose(R.solve(lambda x: 1.0), R.solve(lambda x: np.ones_like(x)))
+    for bad in (0.0, 1.5, -1e-3):
+        with pytest.raises(ParameterError, match="rtol"):
+            R.solve(lambda x: x, solver="gmres", rtol=bad)
+    with pytest.raises(ParameterError, match="maxiter"):
+        R.solve(lambda x: x, solver="gmres", maxiter=0)
+    with pytest.raises(ParameterError, match="index"):
+        R.space.riesz(R.space.dim, [0.5], 1.5)
+    with pytest.raises(ParameterError, match="lie in"):
+        R.space.left_rl(3, [1.5], 1.5)
+    with pytest.raises(ParameterError, match=r"\(1, 2\)"):
+        RieszCollocation(R.space, "1.5")
     with pytest.raises(ParameterError, match="at least 2"):
         BSplineSpace.from_knots(3, [0, 0, 0, 1, 1, 1])
     # non-uniform knots: dense reference only
@@ -203,3 +223,31 @@ def test_cardinal_derivative_against_50_digit_reference(p, alpha):
     got = _cardinal_left_rl(p, float(alpha), np.array(ys))
     want = np.array([float(ref(y)) for y in ys])
     assert np.abs(got / want - 1).max() <= 5e-12
+
+
+def test_assembly_needs_O_N_evaluations(monkeypatch):
+    """Item 2 of the issue: psi(k) (N values), 2(p-1) boundary columns (N each) and 2(p-1) boundary rows
+    (N each) — about (1 + 4(p-1)) N evaluations, not N^2."""
+    import pdekit.riesz.collocation as col
+
+    counts = {"cardinal": 0, "columns": 0}
+    real_cardinal = col.cardinal_riesz
+    real_riesz = BSplineSpace.riesz
+
+    def cardinal(p, alpha, y):
+        counts["cardinal"] += np.size(y)
+        return real_cardinal(p, alpha, y)
+
+    def riesz(self, j, x, alpha):
+        counts["columns"] += np.size(x)
+        return real_riesz(self, j, x, alpha)
+
+    monkeypatch.setattr(col, "cardinal_riesz", cardinal)
+    monkeypatch.setattr(BSplineSpace, "riesz", riesz)
+    p, n = 4, 2000
+    R = RieszCollocation(BSplineSpace(p, n), 1.5)
+    R.operator()
+    N = R.size
+    assert counts["columns"] == 2 * (p - 1) * N
+    assert counts["cardinal"] == N + 2 * (p - 1) * N
+    assert counts["cardinal"] + counts["columns"] <= 4 * p * N < N * N / 50

@@ -56,6 +56,8 @@ from ..errors import ParameterError
 
 
 def check_alpha(alpha):
+    if isinstance(alpha, (str, bytes, bool)):
+        raise ParameterError(f"alpha must be a number in (1, 2), got {alpha!r}")
     try:
         a = float(alpha)
     except (TypeError, ValueError):
@@ -128,7 +130,12 @@ class BSplineSpace:
         t = self.knots
         return sum(t[k + 1:k + 1 + self.dim] for k in range(p)) / p  # p vector sums, no cumulative rounding
 
+    def _check_index(self, j):
+        if isinstance(j, bool) or not isinstance(j, (int, np.integer)) or not 0 <= j < self.dim:
+            raise ParameterError(f"B-spline index must be an integer in [0, {self.dim - 1}], got {j!r}")
+
     def support(self, j):
+        self._check_index(j)
         return float(self.knots[j]), float(self.knots[j + self.degree + 1])
 
     def evaluate(self, x, derivative=0, sparse=False):
@@ -216,7 +223,10 @@ class BSplineSpace:
         piece plus a regular integral by graded Gauss–Legendre quadrature (see the module docstring), accurate
         to near round-off. ``x`` in ``[lo, hi]`` (any shape); zero left of the support."""
         alpha = check_alpha(alpha)
+        self._check_index(j)
         x = np.asarray(x, dtype=float)
+        if not np.all(np.isfinite(x)) or np.any(x < self.lo) or np.any(x > self.hi):
+            raise ParameterError(f"points must be finite and lie in [{self.lo}, {self.hi}]")
         shape = np.atleast_1d(x).shape
         x = np.atleast_1d(x).ravel()
         out = np.zeros(x.size)

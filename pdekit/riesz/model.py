@@ -18,13 +18,14 @@ Results have dimension ``x`` (the Greville points) and two variables: ``u`` (val
 """
 from __future__ import annotations
 
+import collections
 import math
 
 import numpy as np
 import scipy.linalg as sl
 from scipy.interpolate import BSpline
 
-from ..errors import ParameterError
+from ..errors import InstabilityError, ParameterError
 from ..model import GridModel, describe_coefficient
 from ..timestepping import check_cfl
 from .bspline import BSplineSpace
@@ -120,7 +121,7 @@ class FractionalDiffusion(GridModel):
         self._source_spec = source
         self.grid = SplineLayout(self.collocation.points)
         self.boundaries = None
-        self.iterations = []  # GMRES iterations of every stage solve (diagnostics)
+        self.iterations = collections.deque(maxlen=100_000)  # GMRES iterations of the latest stage solves
 
     def _check_source(self, source):
         if source is None:
@@ -289,7 +290,15 @@ class _Stepper:
 
     def _f(self, t):
         s = self.model.source
-        return 0.0 if s is None else s(t)
+        if s is None:
+            return 0.0
+        f = s(t)
+        if not np.all(np.isfinite(f)):
+            i = int(np.argmax(~np.isfinite(f)))
+            raise InstabilityError(f"the source is not finite at t = {t:.6g}: {f[i]} at x = "
+                                   f"{self.model.collocation.points[i]:.6g}", time=float(t), cell=(i,),
+                                   variable=self.model.variables[0])
+        return f
 
     def advance(self, state, t, nsteps):
         m = self.model
@@ -316,16 +325,20 @@ class _Stepper:
 
 def evaluate_result(ds, x):
     """Values of a ``riesz-fractional`` result (``pdekit.run`` output or ``pdekit.open_result``) at the
-    points ``x`` of ``[0, 1]`` for every stored time: array of shape ``(t, len(x))``."""
+    points ``x`` of ``[0, 1]`` for every stored time: array of shape ``(t, len(x))`` (``(len(x),)`` for a
+    dataset with one time selected, e.g. ``ds.isel(t=-1)``)."""
     try:
         knots = np.asarray(ds["knots"].values, dtype=float)
         coef = np.asarray(ds["coefficient"].values, dtype=float)
     except KeyError as exc:
         raise ParameterError(f"not a riesz-fractional result: missing {exc}") from None
+    single = coef.ndim == 1  # one time selected, e.g. ds.isel(t=-1)
+    coef = np.atleast_2d(coef)
     p = knots.size - coef.shape[-1] - 3
     x = np.asarray(x, dtype=float)
     if np.any(x < knots[0]) or np.any(x > knots[-1]):
         raise ParameterError(f"points must lie in [{knots[0]}, {knots[-1]}]")
     full = np.zeros((coef.shape[0], coef.shape[1] + 2))
     full[:, 1:-1] = coef
-    return BSpline(knots, full.T, p)(x).T
+    vals = BSpline(knots, full.T, p)(x).T
+    return vals[0] if single else vals

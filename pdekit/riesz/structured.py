@@ -15,6 +15,7 @@ of the Toeplitz part) plus ``O(pN)`` for the corners.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -29,10 +30,10 @@ END_LEVELS = 8
 
 
 def _cardinal_left_rl(p, alpha, y):
-    """``D_L^alpha phi_p(y)`` of the cardinal B-spline on ``[0, p+1]`` (integer knots): the exact
-    truncated-power sum inside the support, the regular integral ``1/Gamma(-alpha) int phi_p(s)
-    (y - s)^(-1-alpha) ds`` (Gauss–Legendre per unit span, the last span refined geometrically toward
-    ``p + 1``) to its right, where the sum would cancel."""
+    """``D_L^alpha phi_p(y)`` of the cardinal B-spline on ``[0, p+1]`` (integer knots): inside the support
+    (and up to ``2^-END_LEVELS`` past it) by :meth:`BSplineSpace.left_rl` (split finite-part integral),
+    beyond by the regular integral ``1/Gamma(-alpha) int phi_p(s) (y - s)^(-1-alpha) ds`` (Gauss–Legendre
+    per unit span, the last span refined geometrically toward ``p + 1``) — both near round-off."""
     from scipy.special import gamma
 
     from .symbol import cardinal_bspline
@@ -44,12 +45,11 @@ def _cardinal_left_rl(p, alpha, y):
     edge = p + 1 + 2.0 ** (-END_LEVELS)
     inside = (y > 0) & (y <= edge)
     if inside.any():
-        yi = y[inside]
-        acc = np.zeros_like(yi)
-        for m in range(p + 2):  # m = p + 1 contributes just beyond the support end (y <= edge)
-            d = yi - m
-            acc += np.where(d > 0, (-1) ** m * math.comb(p + 1, m) * np.clip(d, 0, None) ** (p - alpha), 0.0)
-        out[inside] = acc / gamma(p + 1 - alpha)
+        # inside (and just past) the support: an interior B-spline of an integer-knot space is phi_p shifted by
+        # p + 1; its derivative by the split finite-part integral of BSplineSpace.left_rl is accurate to
+        # near round-off for any p (the plain truncated-power sum loses ~ (p+1)^(p+1) eps)
+        space = _cardinal_space(p)
+        out[inside] = space.left_rl(2 * p + 1, y[inside] + (p + 1), alpha)
     far = y > edge
     if far.any():
         nodes, weights = np.polynomial.legendre.leggauss(GAUSS_POINTS)
@@ -67,6 +67,13 @@ def _cardinal_left_rl(p, alpha, y):
             acc[chunk:chunk + 4096] = ((yc[:, None] - s[None, :]) ** (-1.0 - alpha)) @ w
         out[far] = acc / gamma(-alpha)
     return out
+
+
+@functools.lru_cache(maxsize=16)
+def _cardinal_space(p):
+    from .bspline import BSplineSpace
+
+    return BSplineSpace(p, 3 * (p + 1), lo=0.0, hi=3.0 * (p + 1))
 
 
 def cardinal_riesz(p, alpha, y):

@@ -74,10 +74,12 @@ def cardinal_bspline(degree, y):
 
 
 def mass_symbol(theta, degree):
-    """Symbol of the collocation mass matrix ``B_j(xi_i)``: ``sum_k phi_p((p+1)/2 + k) cos(k theta)``
-    (the ``alpha = 0`` member of the family; positive for all ``theta`` when ``p`` is ... odd or even:
-    it is ``sum_k sinc^{p+1}(theta/2 + pi k) > 0``)."""
+    """Symbol of the collocation mass matrix ``B_j(xi_i)``: ``sum_k phi_p((p+1)/2 + k) cos(k theta)``, the
+    ``alpha = 0`` member of the family, ``sum_k sinc^{p+1}(theta/2 + pi k)``; positive on ``[-pi, pi]``
+    (minimum at ``pi``: 1/2 for p = 2, 1/3 for p = 3)."""
     p = _int(degree, "degree")
+    if p < 2:
+        raise ParameterError(f"degree must be >= 2, got {p}")
     th = np.asarray(theta, dtype=float)
     c = (p + 1) / 2.0
     kmax = int(math.floor(c))
