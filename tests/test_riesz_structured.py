@@ -207,7 +207,7 @@ def test_condition_numbers_grow_like_h_minus_alpha():
 def test_cardinal_derivative_against_50_digit_reference(p, alpha):
     """D_L^alpha phi_p: exact sum inside the support, refined quadrature beyond (where the sum cancels);
     a 50-digit truncated-power sum is the reference. Near round-off everywhere, also just past the end."""
-    mp = pytest.importorskip("mpmath")
+    import mpmath as mp
     from pdekit.riesz.structured import _cardinal_left_rl
 
     mp.mp.dps = 50
