@@ -1,0 +1,10 @@
+"""Chromatography (issue 6, in progress): gas-chromatograph columns with kinetic adsorption after
+Cabrera-Codony, Valverde, Born, Noreldin & Myers (2024), liquid-chromatography column models (lumped rate
+model without pores, equilibrium-dispersive model; linear and competitive Langmuir binding), their
+semi-analytic solutions (:mod:`pdekit.chromatography.exact`). See docs/features.md."""
+from .exact import (GCColumn, btex, btex_chromatogram, langmuir_ideal_pulse, langmuir_ideal_times, moments,
+                    outlet_linear, thomas_pulse, transfer_function)
+from .model import Binding, Column, Inlet
+
+__all__ = ["Column", "Binding", "Inlet", "GCColumn", "btex", "btex_chromatogram", "langmuir_ideal_pulse",
+           "langmuir_ideal_times", "moments", "outlet_linear", "thomas_pulse", "transfer_function"]

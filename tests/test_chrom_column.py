@@ -1,0 +1,124 @@
+"""Column models against the research note's reference solutions (chromatography.md, V1, V5) and its
+CADET anchor: errors, orders, exact mass balance, positivity, shocks without overshoot, bad input."""
+import numpy as np
+import pytest
+
+from pdekit.chromatography.exact import langmuir_ideal_times, outlet_linear
+from pdekit.chromatography.model import Binding, Column, Inlet
+from pdekit.errors import ParameterError
+
+# research note section 3: LIN-EQ, LIN-KIN, GC-OXY (c0 = 1, rectangular injection)
+CASES = {
+    "LIN-EQ": dict(L=0.1, u=1e-3, D=1e-7, eps=0.4, k_a=2.0, k_d=1.0, kinetic=False, t1=10.0, t_end=800.0, dt=0.5),
+    "LIN-KIN": dict(L=0.1, u=1e-3, D=5e-8, eps=0.4, k_a=2.0, k_d=1.0, kinetic=True, t1=10.0, t_end=1000.0, dt=0.5),
+    "GC-OXY": dict(L=20.0, u=0.41, D=2.061e-6, eps=1 / (1 + 2e-6 / 9e-5), k_a=1.0168e4, k_d=14.291, kinetic=True,
+                   t1=4.0, t_end=1000.0, dt=0.25),
+}
+
+
+def run_case(name, cells, **kw):
+    c = CASES[name]
+    b = Binding.linear(c["k_a"], c["k_d"]) if c["kinetic"] else Binding.linear_equilibrium(c["k_a"] / c["k_d"])
+    col = Column(c["L"], cells, c["u"], Inlet.pulse(1.0, c["t1"]), binding=b, dispersion=c["D"], porosity=c["eps"], **kw)
+    t = np.arange(0.0, c["t_end"] + 1e-9, c["dt"])
+    _, y = col.chromatogram(c["t_end"], times=t)
+    F = (1 - c["eps"]) / c["eps"]
+    if c["kinetic"]:
+        ex = outlet_linear(t, c["L"], c["u"], c["D"], F, k_a=c["k_a"], k_d=c["k_d"], kinetic=True, c0=1.0, t1=c["t1"])
+    else:
+        ex = outlet_linear(t, c["L"], c["u"], c["D"], F, K=c["k_a"] / c["k_d"], c0=1.0, t1=c["t1"])
+    return col, np.abs(y[:, 0] - ex).sum() / np.abs(ex).sum(), y
+
+
+@pytest.mark.parametrize("name,cells,bound,cadet_1600", [
+    ("LIN-EQ", 800, 1.0e-4, 6.6e-5), ("LIN-KIN", 800, 5.0e-5, 4.4e-5), ("GC-OXY", 800, 5.0e-3, 3.5e-3)])
+def test_linear_cases_reach_cadets_accuracy_at_half_the_cells(name, cells, bound, cadet_1600):
+    """At 800 cells the implicit WENO5-linear column is within 1.5x of CADET FV-WENO3's 1600-cell error
+    (measured: 5.8e-5, 2.0e-5, 3.4e-3); mass balance in + column = out to round-off; no negative value."""
+    col, err, y = run_case(name, cells)
+    assert err <= bound and err <= 1.5 * cadet_1600
+    c = CASES[name]
+    injected = c["u"] * c["t1"]
+    assert abs(col.outflow[0] + col.total_mass(col.final_state)[0] - injected) <= 1e-10 * injected
+    assert y.min() >= 0.0 and col.interior(col.final_state).min() >= 0.0
+
+
+def test_observed_order_lin_kin():
+    """Order between 400 and 800 cells: the research note asks 2.2-2.6 of a WENO3-class scheme; pdekit's
+    fifth-order upwind with quadratic inlet ghosts reaches more (measured 2.4)."""
+    e = [run_case("LIN-KIN", n)[1] for n in (400, 800)]
+    assert np.log2(e[0] / e[1]) >= 2.2
+
+
+@pytest.mark.parametrize("t1,regime", [(60.0, "plateau"), (10.0, "interacting")])
+def test_langmuir_shock_time_no_overshoot_positivity(t1, regime):
+    """LANG-1 (V5): ideal-model shock times 325.714 s (t1 = 60) / 328.762 s (t1 = 10); explicit WENO5 +
+    SSP-RK3 at 1600 cells: half-height crossing within 0.05 s of the shock (t1 = 60: CADET 1600 cells
+    -0.027 s); overshoot <= 1e-3 c0; c >= 0; mass balance to round-off."""
+    L, u, eps, qm, b, c0 = 0.6, 0.6 / 190, 0.7, 100.0, 0.02, 10.0
+    col = Column(L, 1600, u, Inlet.pulse(c0, t1), binding=Binding.langmuir(b, 1.0, qm), dispersion=1e-9, porosity=eps)
+    t = np.arange(0.0, 600.0, 0.01)
+    _, y = col.chromatogram(600.0, times=t, cfl=0.9)
+    y = y[:, 0]
+    ref = langmuir_ideal_times(L, u, (1 - eps) / eps, qm, b, c0, t1)
+    height = c0 if regime == "plateau" else ref.c_shock
+    crossing = t[np.argmax(y > height / 2)]
+    if regime == "plateau":
+        assert abs(crossing - ref.t_shock) <= 0.05
+        assert y.max() <= c0 * (1 + 1e-3)
+    else:
+        assert abs(crossing - ref.t_shock) <= 0.5  # the shock height decays: the peak is smeared more
+        assert y.max() <= ref.c_shock * (1 + 1e-3)
+    assert y.min() >= 0.0
+    injected = u * c0 * t1
+    assert abs(col.outflow[0] + col.total_mass(col.final_state)[0] - injected) <= 1e-12 * injected
+
+
+def test_explicit_path_on_a_linear_equilibrium_column():
+    """The explicit WENO5 + SSP-RK3 path (the one Langmuir columns use) on LIN-EQ: 1.3e-4 at 800 cells and
+    1.6e-5 at 1600 (CADET FV-WENO3 at 1600: 6.6e-5); nonlinear WENO weights cost accuracy at the
+    rectangular injection on coarse grids (3.9e-3 at 400)."""
+    c = CASES["LIN-EQ"]
+    t = np.arange(0.0, 800.0, 0.5)
+    ex = outlet_linear(t, c["L"], c["u"], c["D"], 1.5, K=2.0, c0=1.0, t1=c["t1"])
+    col = Column(c["L"], 800, c["u"], Inlet.pulse(1.0, c["t1"]), binding=Binding.linear_equilibrium(2.0),
+                 dispersion=c["D"], porosity=c["eps"])
+    _, y = col.chromatogram(800.0, times=t, method="ssp-rk3")
+    assert np.abs(y[:, 0] - ex).sum() / ex.sum() <= 2e-4
+
+
+def test_inlet_averages_are_exact():
+    inlet = Inlet.pulse([1.0, 2.0], 4.0, start=1.0)
+    avg = inlet.average([0.0, 0.5, 2.0, 4.7, 6.0])
+    np.testing.assert_allclose(avg[:, 0], [0.0, 1.0 / 1.5, 1.0, 0.3 / 1.3])
+    np.testing.assert_allclose(avg[:, 1], 2 * avg[:, 0])
+    ramp = Inlet.piecewise_linear([0.0, 10.0], [0.0, 1.0])
+    np.testing.assert_allclose(ramp.average([0.0, 10.0, 12.0])[:, 0], [0.5, 1.0])
+    v0, v1 = inlet.limits(1.0, 5.0)
+    np.testing.assert_allclose(v0, [1.0, 2.0])
+    np.testing.assert_allclose(v1, [1.0, 2.0])
+    v0, v1 = inlet.limits(5.0, 6.0)
+    np.testing.assert_allclose(v0, [0.0, 0.0])
+
+
+def test_bad_input():
+    inlet = Inlet.pulse(1.0, 4.0)
+    with pytest.raises(ParameterError, match="k_a"):
+        Column(1.0, 50, 1.0, inlet, binding=Binding.linear(-1.0, 1.0), porosity=0.5)
+    with pytest.raises(ParameterError, match="dispersion"):
+        Column(1.0, 50, 1.0, inlet, dispersion=-1e-6, porosity=0.5)
+    with pytest.raises(ParameterError, match="velocity"):
+        Column(1.0, 50, lambda x: 1.0 - 2 * x, inlet, porosity=0.5)
+    with pytest.raises(ParameterError, match="components"):
+        Column(1.0, 50, 1.0, Inlet.pulse([1.0, 1.0], 4.0), binding=Binding.linear([1.0, 2.0, 3.0], 1.0), porosity=0.5)
+    with pytest.raises(ParameterError, match="exactly one"):
+        Column(1.0, 50, 1.0, inlet)
+    with pytest.raises(ParameterError, match="duration"):
+        Inlet.pulse(1.0, 0.0)
+    with pytest.raises(ParameterError, match="scheme"):
+        Column(1.0, 50, 1.0, inlet, porosity=0.5, scheme="weno7")
+    col = Column(1.0, 50, 1.0, inlet, porosity=0.5, binding=Binding.langmuir(1.0, 1.0, 10.0))
+    with pytest.raises(ParameterError, match="linear binding"):
+        col.stepper("esdirk3", dt=0.1)
+    with pytest.raises(ParameterError, match="stability limit"):
+        col.stepper("ssp-rk3", dt=1.0)
