@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FAMILIES = ("advection_diffusion", "fokker_planck", "sheaf_diffusion", "riesz_fractional")
+FAMILIES = ("advection_diffusion", "fokker_planck", "sheaf_diffusion", "riesz_fractional", "chromatography")
 
 
 def _studies(family):
