@@ -147,6 +147,31 @@ def langmuir_rate(cj, qj, ka, kd, qm, out):
 
 
 @numba.njit(cache=True)
+def _solve_small(J, G, out):
+    """Gaussian elimination with partial pivoting for a small dense system (J, G overwritten)."""
+    m = G.size
+    for k in range(m):
+        p = k
+        for i in range(k + 1, m):
+            if abs(J[i, k]) > abs(J[p, k]):
+                p = i
+        if p != k:
+            for c in range(m):
+                J[k, c], J[p, c] = J[p, c], J[k, c]
+            G[k], G[p] = G[p], G[k]
+        for i in range(k + 1, m):
+            f = J[i, k] / J[k, k]
+            for c in range(k, m):
+                J[i, c] -= f * J[k, c]
+            G[i] -= f * G[k]
+    for i in range(m - 1, -1, -1):
+        acc = G[i]
+        for c in range(i + 1, m):
+            acc -= J[i, c] * out[c]
+        out[i] = acc / J[i, i]
+
+
+@numba.njit(cache=True)
 def langmuir_kinetic_step(C, Q, F, ka, kd, qm, h, substeps):
     """Integrate the local kinetics over ``h`` in every cell with ``substeps`` implicit trapezoidal
     (Crank–Nicolson) substeps solved by Newton on ``q`` (``c = n - F q`` keeps ``c + F q`` exact)."""
@@ -154,9 +179,12 @@ def langmuir_kinetic_step(C, Q, F, ka, kd, qm, h, substeps):
     hs = h / substeps
     cj = np.empty(m)
     qj = np.empty(m)
+    q0 = np.empty(m)
     n = np.empty(m)
     r0 = np.empty(m)
     r1 = np.empty(m)
+    G = np.empty(m)
+    dq = np.empty(m)
     J = np.empty((m, m))
     for j in range(N):
         for i in range(m):
@@ -165,12 +193,12 @@ def langmuir_kinetic_step(C, Q, F, ka, kd, qm, h, substeps):
             n[i] = cj[i] + F * qj[i]
         for _ in range(substeps):
             langmuir_rate(cj, qj, ka, kd, qm, r0)
-            q0 = qj.copy()
+            for i in range(m):
+                q0[i] = qj[i]
             for it in range(30):
                 for i in range(m):
                     cj[i] = n[i] - F * qj[i]
                 langmuir_rate(cj, qj, ka, kd, qm, r1)
-                # residual G = q - q0 - hs/2 (r0 + r1)
                 free = 1.0
                 for k in range(m):
                     free -= qj[k] / qm[k]
@@ -181,10 +209,11 @@ def langmuir_kinetic_step(C, Q, F, ka, kd, qm, h, substeps):
                         if i == k:
                             d += -ka[i] * F * qm[i] * free - kd[i]
                         J[i, k] = (1.0 if i == k else 0.0) - 0.5 * hs * d
-                G = np.empty(m)
-                for i in range(m):
                     G[i] = qj[i] - q0[i] - 0.5 * hs * (r0[i] + r1[i])
-                dq = np.linalg.solve(J, G)
+                if m == 1:
+                    dq[0] = G[0] / J[0, 0]
+                else:
+                    _solve_small(J, G, dq)
                 err = 0.0
                 for i in range(m):
                     qj[i] -= dq[i]
@@ -201,8 +230,8 @@ def langmuir_kinetic_step(C, Q, F, ka, kd, qm, h, substeps):
 @numba.njit(cache=True)
 def invert_equilibrium(Nt, C, F, K, qm, b, kind):
     """``c`` from the total ``n = c + F q*(c)`` in every cell (in place into ``C``): linear ``q* = K c``;
-    competitive Langmuir ``q*_i = qm_i b_i c_i / (1 + sum_k b_k c_k)`` (closed form for one component,
-    Newton from the previous ``c`` otherwise)."""
+    competitive Langmuir ``q*_i = qm_i b_i c_i / (1 + sum_k b_k c_k)`` (closed form for one component, a
+    scalar safeguarded Newton iteration on ``s = 1 + sum_k b_k c_k`` otherwise)."""
     m, N = Nt.shape
     if kind == LINEAR:
         for i in range(m):
@@ -226,35 +255,40 @@ def invert_equilibrium(Nt, C, F, K, qm, b, kind):
             else:
                 C[0, j] = (-B + np.sqrt(disc)) / (2.0 * b[0])
         return
-    cj = np.empty(m)
-    G = np.empty(m)
-    J = np.empty((m, m))
+    # competitive Langmuir, m components: with s = 1 + sum_k b_k c_k, c_i = n_i s / (s + F a_i) (a_i = qm_i b_i),
+    # so s solves the scalar equation g(s) = s - 1 - sum_i b_i n_i s / (s + F a_i) = 0 on s >= 1. g(1) <= 0
+    # and g(s) -> +inf, so a root is bracketed; safeguarded Newton from the previous cell value.
     for j in range(N):
+        lo = 1.0
+        hi = 1.0
         for i in range(m):
-            cj[i] = max(C[i, j], 0.0)
-        for it in range(50):
-            s = 1.0
-            for k in range(m):
-                s += b[k] * cj[k]
+            hi += b[i] * max(Nt[i, j], 0.0)  # c_i <= n_i, so s <= 1 + sum b_i n_i
+        s_ = 1.0
+        for i in range(m):
+            s_ += b[i] * max(C[i, j], 0.0)
+        if s_ < lo or s_ > hi:
+            s_ = 0.5 * (lo + hi)
+        for it in range(100):
+            g = s_ - 1.0
+            dg = 1.0
             for i in range(m):
-                G[i] = cj[i] + F * qm[i] * b[i] * cj[i] / s - Nt[i, j]
-                for k in range(m):
-                    d = -F * qm[i] * b[i] * cj[i] * b[k] / (s * s)
-                    if i == k:
-                        d += 1.0 + F * qm[i] * b[i] / s
-                    J[i, k] = d
-            dc = np.linalg.solve(J, G)
-            err = 0.0
-            for i in range(m):
-                new = cj[i] - dc[i]
-                if new < 0.0:
-                    new = 0.5 * cj[i]
-                err = max(err, abs(new - cj[i]) / (abs(new) + 1e-300))
-                cj[i] = new
-            if err < 1e-14:
+                a_i = F * qm[i] * b[i]
+                den = s_ + a_i
+                g -= b[i] * Nt[i, j] * s_ / den
+                dg -= b[i] * Nt[i, j] * a_i / (den * den)
+            if g > 0.0:
+                hi = s_
+            else:
+                lo = s_
+            new = s_ - g / dg if dg > 0.0 else 0.5 * (lo + hi)
+            if not (lo < new < hi):
+                new = 0.5 * (lo + hi)
+            if abs(new - s_) <= 1e-15 * new or hi - lo <= 1e-15 * hi:
+                s_ = new
                 break
+            s_ = new
         for i in range(m):
-            C[i, j] = cj[i]
+            C[i, j] = max(Nt[i, j], 0.0) * s_ / (s_ + F * qm[i] * b[i])
 
 
 @numba.njit(cache=True)
