@@ -4,7 +4,9 @@ model without pores, equilibrium-dispersive model; linear and competitive Langmu
 semi-analytic solutions (:mod:`pdekit.chromatography.exact`). See docs/features.md."""
 from .exact import (GCColumn, btex, btex_chromatogram, langmuir_ideal_pulse, langmuir_ideal_times, moments,
                     outlet_linear, thomas_pulse, transfer_function)
+from .fit import chromatogram_moments, fit_chromatogram, load_chromatogram, start_values
 from .model import Binding, Column, Inlet
 
 __all__ = ["Column", "Binding", "Inlet", "GCColumn", "btex", "btex_chromatogram", "langmuir_ideal_pulse",
-           "langmuir_ideal_times", "moments", "outlet_linear", "thomas_pulse", "transfer_function"]
+           "langmuir_ideal_times", "moments", "outlet_linear", "thomas_pulse", "transfer_function", "fit_chromatogram", "chromatogram_moments",
+           "start_values", "load_chromatogram"]
