@@ -124,6 +124,9 @@ def run(model, initial=None, *, t_end, t_start=0.0, cfl=None, dt=None, method=No
     from .io import ResultWriter, check_writable, open_result
 
     _check_time_args(t_start, t_end, snapshots)
+    check = getattr(model, "check_run", None)
+    if check is not None:  # model-specific consistency of the time window (e.g. injection within the run)
+        check(t_start, t_end)
     method = model.check_method(method)
     if cfl is not None and dt is not None:
         raise ParameterError("give either cfl or dt, not both")
@@ -157,6 +160,8 @@ def run(model, initial=None, *, t_end, t_start=0.0, cfl=None, dt=None, method=No
     if restart:
         state, k0, wall_before = _load_checkpoint(model, output, run_info)
     else:
+        if initial is None:
+            initial = getattr(model, "default_initial", None)  # e.g. an empty chromatography column
         if initial is None:
             raise ParameterError("initial data is required (unless restart=True)")
         state = model.state_from(initial)

@@ -168,3 +168,22 @@ def test_kinetic_langmuir_low_loading_tends_to_linear_kinetics():
     lang = Column(0.6, 400, 3.158e-3, Inlet.pulse(1e-3, 60.0), binding=Binding.langmuir(ka, kd, qm, kinetic=True), **kw)
     _, yg = lang.chromatogram(700.0, times=t)
     assert np.abs(yg - yl).sum() / np.abs(yl).sum() <= 2e-3
+
+
+def test_run_loop_from_an_empty_column_and_injection_checks(tmp_path):
+    import pdekit
+
+    col = Column(0.1, 100, 1e-3, Inlet.pulse(1.0, 10.0), binding=Binding.linear(2.0, 1.0), dispersion=5e-8,
+                 porosity=0.4)
+    ds = pdekit.run(col, None, t_end=400.0, dt=0.5, snapshots=4, output=tmp_path / "col.h5", progress=False)
+    assert set(ds.data_vars) >= {"c_A", "q_A"} and ds["c_A"].dims == ("t", "x")
+    assert float(ds["c_A"].min()) >= 0.0 and float(ds["q_A"].isel(t=2).max()) > 0.0
+    with pytest.raises(ParameterError, match="injection lasts until t = 10"):
+        pdekit.run(col, None, t_end=5.0, dt=0.5, progress=False)
+    with pytest.raises(ParameterError, match="injection lasts"):
+        col.chromatogram(8.0)
+    # a general inlet function, sampled: a smooth gradient equals its piecewise-linear form to second order
+    ramp = Inlet.from_function(lambda t: np.clip(t / 100.0, 0.0, 1.0), np.linspace(0.0, 100.0, 201))
+    np.testing.assert_allclose(ramp.average([0.0, 50.0, 100.0])[:, 0], [0.25, 0.75], atol=1e-12)
+    with pytest.raises(ParameterError, match="inlet function"):
+        Inlet.from_function(lambda t: 1 / 0, [0.0, 1.0])

@@ -139,6 +139,24 @@ class Inlet:
         return cls([start, start], [z, c0], describe={"kind": "step", "c0": c0.tolist(), "start": float(start)})
 
     @classmethod
+    def from_function(cls, func, times):
+        """A general inlet ``func(t)`` (scalar or per component, vectorised over ``t``) sampled at ``times``
+        and joined linearly (second-order accurate in the sample spacing; include every jump time twice to
+        keep a jump sharp)."""
+        t = np.asarray(times, dtype=float)
+        try:
+            v = np.asarray(func(t), dtype=float)
+        except Exception as exc:  # noqa: BLE001 - report any failure of the user's function clearly
+            raise ParameterError(f"the inlet function failed on the sample times: {exc}") from None
+        if v.ndim == 1:
+            v = v[:, None]
+        if v.shape[0] != t.size:
+            raise ParameterError(f"the inlet function returned shape {v.shape} for {t.size} times")
+        out = cls.piecewise_linear(t, v)
+        out._describe = {"kind": "function", "samples": int(t.size), "t_first": float(t[0]), "t_last": float(t[-1])}
+        return out
+
+    @classmethod
     def piecewise_linear(cls, times, values):
         """Values ``(len(times), m)`` joined linearly; repeat a time for a jump; constant after the last."""
         t = np.asarray(times, dtype=float)
@@ -344,6 +362,18 @@ class Column(GridModel):
                                  "(u dt/dx + D dt/dx^2 <= 1): reduce dt or use cfl")
         return _Stepper(self, float(dt))
 
+    #: ``pdekit.run(col, None, ...)`` starts from an empty column
+    default_initial = 0.0
+
+    def check_run(self, t_start, t_end):
+        """Refuse a run that ends before the injection does (part of the feed would never enter)."""
+        last = float(self.inlet.breakpoints().max(initial=0.0))
+        if np.any(self.inlet.values[-1] != 0):  # a step (or a ramp that stays on): nothing ends
+            return
+        if t_end < last:
+            raise ParameterError(f"the injection lasts until t = {last:g} s but the run ends at t_end = {t_end:g} s: "
+                                 "extend t_end (or shorten the injection)")
+
     def state_from(self, initial):
         if initial is None or (np.isscalar(initial) and initial == 0):
             return self.allocate()
@@ -387,6 +417,7 @@ class Column(GridModel):
 
         if not (math.isfinite(t_end) and t_end > 0):
             raise ParameterError(f"t_end must be > 0, got {t_end!r}")
+        self.check_run(0.0, t_end)
         if times is None:
             times = np.linspace(0.0, t_end, 2001)
         times = np.asarray(times, dtype=float)
