@@ -12,15 +12,19 @@ Studies:
   scheme; per doubling it falls toward 2 on LIN-EQ at 800–1600 cells, where the error — already 3x below
   CADET's at 1600 — is set by the rectangular injection's discontinuities, which only dispersion smooths);
   rel. L1 at 1600 cells <= 1e-4 for LIN-EQ/LIN-KIN (the note's bar) and <= CADET FV-WENO3's 1600-cell error
-  (3.5e-3) for GC-OXY; first and second moments of the outlet peak against V2; mass balance (inflow =
-  column + outflow, as the scheme counts it) <= 1e-6; no negative concentration.
+  (3.5e-3) for GC-OXY; at 1600 cells the outlet peak's mean within 1e-3 sigma and variance within 1e-2 of
+  V2; mass balance (inflow = column + outflow, as the scheme counts it) <= 1e-6; no negative
+  concentration returned. The implicit linear scheme is not monotone: the table also reports its most
+  negative value before the conservative positivity fix and the amount that fix moved (not in the pass).
 * ``thomas-closed-form`` — the dispersion-free kinetic closed form (V4, the paper's eq. 38, evaluated through
   the Marcum Q function) against the transfer-function inversion with D = 0 for the five BTEX analytes.
 * ``langmuir-plateau``, ``langmuir-interacting`` — LANG-1 (V5): single-component Langmuir, rectangular pulse,
   both regimes of the ideal model (plateau reached, or shock and fan interacting), explicit WENO5 + SSP-RK3 on
   200..1600 cells. Pass: half-height shock crossing within 0.05 s (plateau) / 0.5 s (interacting) of the
-  exact shock time at 1600 cells (CADET: -0.027 s), plateau level within 1e-3, overshoot <= 1e-3 c0,
-  c >= 0, L1 order 1 +- 0.25 (a shock), mass balance <= 1e-10.
+  exact shock time at 1600 cells (CADET: -0.027 s; interacting: shock-time error converging at first
+  order), plateau level within 1e-3, tail end (last time above 1e-3 c0) within 6 s at 1600 cells and
+  converging at first order (the fan's end is a kink the scheme smears), overshoot
+  <= 1e-3 c0, c >= 0, L1 order 1 +- 0.15 (a shock), mass balance <= 1e-10.
 * ``btex-peak-table`` — the closed form on the compressible BTEX column reproduces the note's CHROM-GC-6
   table: peak times +- 0.1 s (0.1 s grid), means 1e-3 s, areas 1e-4, mass ∫ c u_L dt = c0 u0 t1 to 1e-6.
 * ``fit-noise-free``, ``fit-noisy`` — the two-parameter fit (k_a, k_d per analyte, moment start values,
@@ -82,7 +86,7 @@ def _linear_study(name):
         F = (1 - c["eps"]) / c["eps"]
         kw = dict(k_a=c["k_a"], k_d=c["k_d"], kinetic=True) if c["kinetic"] else dict(K=c["k_a"] / c["k_d"])
         mu1, var = moments(c["L"], c["u"], c["D"], F, t1=c["t1"], **kw)
-        rows, errs, curves, worst_mass, neg = [], [], {}, 0.0, 0.0
+        rows, errs, curves, worst_mass, neg, under = [], [], {}, 0.0, 0.0, 0.0
         for n in CELLS:
             col = Column(c["L"], n, c["u"], Inlet.pulse(1.0, c["t1"]), binding=_binding(c), dispersion=c["D"],
                          porosity=c["eps"])
@@ -96,17 +100,28 @@ def _linear_study(name):
             _, m1, v = _peak_moments(t, y)
             errs.append(err)
             curves[n] = y
-            rows.append(f"{n:6d} {err:10.3e} {m1 - mu1:+11.3e} {v / var - 1:+11.3e} {mass:10.1e}")
+            rep = col.clip_report()
+            under = min(under, float(rep["undershoot"][0]))
+            moved = float(rep["moved_fraction"][0])
+            mom_err = (abs(m1 - mu1) / np.sqrt(var), abs(v / var - 1))
+            rows.append(f"{n:6d} {err:10.3e} {m1 - mu1:+11.3e} {v / var - 1:+11.3e} {mass:10.1e} "
+                        f"{rep['undershoot'][0]:+11.2e} {moved:9.2e}")
         orders = np.log2(np.array(errs[:-1]) / np.array(errs[1:]))
         order = float(np.log(errs[0] / errs[4]) / np.log(16.0))  # 100 -> 1600 cells
         final = errs[-1]
-        passed = bool(order >= 2.2 and final <= c["bound"] and worst_mass <= 1e-6 and neg >= 0.0)
+        # moments at 1600 cells: mean within 1e-3 sigma, variance within 1e-2 (CADET 1600: 1.7e-4 .. 7.4e-3)
+        passed = bool(order >= 2.2 and final <= c["bound"] and worst_mass <= 1e-6 and neg >= 0.0
+                      and mom_err[0] <= 1e-3 and mom_err[1] <= 1e-2)
         cad = c["cadet"]
-        table = (f"{'cells':>6} {'rel L1':>10} {'mu1 err s':>11} {'var rel':>11} {'mass':>10}\n" + "\n".join(rows) +
+        table = (f"{'cells':>6} {'rel L1':>10} {'mu1 err s':>11} {'var rel':>11} {'mass':>10} {'undershoot':>11} "
+                 f"{'moved':>9}\n" + "\n".join(rows) +
                  f"\norders (per doubling): {', '.join(f'{o:.2f}' for o in orders)}; 100 -> 1600: {order:.2f} (bound >= 2.2)"
                  f"\nexact: mu1 = {mu1:.4f} s, sigma^2 = {var:.4f} s^2 (V2); CADET FV-WENO3 100/400/1600 cells: "
                  f"{cad[0]:.1e} / {cad[1]:.1e} / {cad[2]:.1e} (research note)\n"
-                 f"implicit ESDIRK3, fifth-order upwind FV, default dt; min concentration {neg:.1e}")
+                 f"implicit ESDIRK3, fifth-order upwind FV, default dt; min concentration returned {neg:.1e}. The linear "
+                 "scheme is not monotone: 'undershoot' is its most negative value before the conservative positivity "
+                 "fix (relative to the phase's scale), 'moved' the amount that fix moved, relative to the injection "
+                 "(reported, not part of the pass)")
         if plot_dir is not None:
             plt = pyplot()
             fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
@@ -130,7 +145,7 @@ def _linear_study(name):
         return Study(name=f"linear-{name}", passed=passed, final_error=final, bound=c["bound"], observed_order=order,
                      expected_order=None, description=f"{name.upper()} vs the exact transfer function: order, error, "
                                                       "moments, mass balance, positivity", table=table,
-                     details={"errors": errs, "orders": orders.tolist(), "mass": worst_mass})
+                     details={"errors": errs, "orders": orders.tolist(), "mass": worst_mass, "undershoot": under})
 
     return run
 
@@ -171,7 +186,7 @@ def _langmuir_study(t1, regime):
         t = np.arange(0.0, 600.0, 0.01)
         ex = langmuir_ideal_pulse(t, p["L"], p["u"], F, p["q_max"], p["b"], p["c0"], t1)
         height = p["c0"] if regime == "plateau" else ref.c_shock
-        rows, errs, curves = [], [], {}
+        rows, errs, curves, tails, shocks = [], [], {}, [], []
         worst_mass, over, under = 0.0, 0.0, 0.0
         cells = (200, 400, 800, 1600)
         for n in cells:
@@ -190,16 +205,32 @@ def _langmuir_study(t1, regime):
             under = min(under, float(y.min()), float(col.interior(col.final_state).min()))
             plateau = float(np.median(y[(t > ref.t_shock + 5) & (t < ref.t_plateau_end - 5)])) if regime == "plateau" \
                 else float("nan")
-            rows.append(f"{n:6d} {err:10.3e} {cross - ref.t_shock:+10.3f} {y.max():10.5f} {plateau:10.5f} {mass:9.1e}")
+            tail = float(t[np.nonzero(y > 1e-3 * p["c0"])[0][-1]])  # last time above 1e-3 c0
+            tails.append(tail)
+            shocks.append(abs(cross - ref.t_shock))
+            rows.append(f"{n:6d} {err:10.3e} {cross - ref.t_shock:+10.3f} {y.max():10.5f} {plateau:10.5f} {tail:9.2f} "
+                        f"{mass:9.1e}")
         order = float(np.log2(errs[-2] / errs[-1]))
         cross_err = abs(cross - ref.t_shock)
         ok_plateau = regime != "plateau" or abs(plateau / p["c0"] - 1) <= 1e-3
+        # the fan ends at t_tail_end where c -> 0 continuously, so the 1e-3 c0 level is reached a little earlier:
+        # exact crossing from the ideal solution itself
+        tail_exact = float(t[np.nonzero(ex > 1e-3 * p["c0"])[0][-1]])
+        tail_err = abs(tails[-1] - tail_exact)
+        shock_order = float(np.log2(shocks[-2] / shocks[-1])) if shocks[-1] > 0 else float("inf")
+        # the fan's end (c -> 0 with a kink) is smeared by the scheme's dissipation: its 1e-3 c0 crossing
+        # converges at first order (4.8 s late at 1600 cells, halving with every doubling)
+        tail_errs = np.abs(np.array(tails) - tail_exact)
+        tail_order = float(np.log2(tail_errs[-2] / tail_errs[-1]))
         passed = bool(cross_err <= (0.05 if regime == "plateau" else 0.5) and over <= 1e-3 and under >= 0.0
-                      and abs(order - 1.0) <= 0.25 and worst_mass <= 1e-10 and ok_plateau)
-        table = (f"{'cells':>6} {'rel L1':>10} {'shock dt':>10} {'max c':>10} {'plateau':>10} {'mass':>9}\n" +
+                      and abs(order - 1.0) <= 0.15 and worst_mass <= 1e-10 and ok_plateau and tail_err <= 6.0
+                      and tail_order >= 0.85 and (regime == "plateau" or shock_order >= 0.85))
+        table = (f"{'cells':>6} {'rel L1':>10} {'shock dt':>10} {'max c':>10} {'plateau':>10} {'tail':>9} {'mass':>9}\n" +
                  "\n".join(rows) +
                  f"\nideal model: shock {ref.t_shock:.3f} s (height {height:.4f}), plateau end {ref.t_plateau_end:.3f} s, "
-                 f"tail end {ref.t_tail_end:.3f} s, x* = {ref.x_star:.4f} m; L1 order 800 -> 1600: {order:.2f} (1 +- 0.25)"
+                 f"tail end {ref.t_tail_end:.3f} s (c = 1e-3 c0 at {tail_exact:.2f} s; 1600 cells: {tails[-1]:.2f} s, "
+                 f"bound 6 s, converging at order {tail_order:.2f}), x* = {ref.x_star:.4f} m; L1 order 800 -> 1600: {order:.2f} (1 +- 0.15); shock-time "
+                 f"error order {shock_order:.2f}"
                  f"\novershoot {over:.1e} (<= 1e-3), min {under:.1e}; CADET FV-WENO3 (t1 = 60): rel L1 1.2e-1 / 3.0e-2 / "
                  "7.6e-3 at 100/400/1600, shock -0.027 s at 1600")
         if plot_dir is not None:
@@ -236,7 +267,7 @@ def btex_peak_table(plot_dir):
     B = btex()
     gc = B.column
     t = np.arange(0.0, 800.0, 0.1)
-    rows, dev_t, dev_area, dev_mass = [], 0.0, 0.0, 0.0
+    rows, dev_t, dev_area, dev_mass, dev_mean = [], 0.0, 0.0, 0.0, 0.0
     for a in B.analytes:
         c = gc.outlet(t, a.k_a, a.k_d, a.c0, B.t1)
         tp = float(t[np.argmax(c)])
@@ -244,17 +275,20 @@ def btex_peak_table(plot_dir):
         area = a.f * m0
         ref = NOTE_BTEX[a.name]
         dev_t = max(dev_t, abs(tp - ref[0]))
+        mu_exact = gc.t0 * (1 + gc.alpha * a.k_a / a.k_d) + B.t1 / 2  # CHROM-GC-3 moments
+        dev_mean = max(dev_mean, abs(m1 - mu_exact))
         dev_area = max(dev_area, abs(area / ref[5] - 1))
         # mass: u_L int c dt = c0 u0 t1
         uL = float(gc.velocity(gc.L))
         dev_mass = max(dev_mass, abs(uL * m0 / (a.c0 * gc.u0 * B.t1) - 1))
         rows.append(f"{a.name:>13} {tp:8.1f} {ref[0]:8.1f} {m1:9.3f} {ref[1]:9.2f} {np.sqrt(v):6.2f} {ref[2]:6.2f} "
                     f"{area:8.1f} {ref[5]:8.1f}")
-    passed = bool(dev_t <= 0.1 + 1e-9 and dev_area <= 1e-4 * 1.0 + 5e-5 and dev_mass <= 1e-6)
+    passed = bool(dev_t <= 0.1 + 1e-9 and dev_area <= 1e-4 * 1.0 + 5e-5 and dev_mass <= 1e-6 and dev_mean <= 1e-3)
     table = (f"{'analyte':>13} {'t_peak':>8} {'note':>8} {'mean':>9} {'note':>9} {'sigma':>6} {'note':>6} "
              f"{'area':>8} {'note':>8}\n" + "\n".join(rows) +
              f"\nmax |t_peak - note| {dev_t:.2f} s (<= 0.1, 0.1 s grid); max area deviation {dev_area:.1e} (note "
-             f"rounds to 0.1 a.u. s: <= 1e-4 + rounding); mass balance {dev_mass:.1e} (<= 1e-6)")
+             f"rounds to 0.1 a.u. s: <= 1e-4 + rounding); mass balance {dev_mass:.1e} (<= 1e-6); means vs "
+             f"t0 (1 + alpha K) + t1/2: {dev_mean:.1e} s (<= 1e-3)")
     return Study(name="btex-peak-table", passed=passed, final_error=dev_t, bound=0.1,
                  description="compressible BTEX column (closed form in travel time): the research note's peak table",
                  table=table)
