@@ -25,6 +25,13 @@ def _riesz_fractional(argv):
     return main(argv)
 
 
+def _chromatography(argv):
+    from .chromatography import main
+
+    return main(argv)
+
+
 #: benchmark name -> main(argv)
 BENCHMARKS = {"advection-diffusion": _advection_diffusion, "fokker-planck": _fokker_planck,
-              "sheaf-diffusion": _sheaf_diffusion, "riesz-fractional": _riesz_fractional}
+              "sheaf-diffusion": _sheaf_diffusion, "riesz-fractional": _riesz_fractional,
+              "chromatography": _chromatography}
