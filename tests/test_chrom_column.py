@@ -192,3 +192,18 @@ def test_run_loop_from_an_empty_column_and_injection_checks(tmp_path):
     np.testing.assert_allclose(ramp.average([0.0, 50.0, 100.0])[:, 0], [0.25, 0.75], atol=1e-12)
     with pytest.raises(ParameterError, match="inlet function"):
         Inlet.from_function(lambda t: 1 / 0, [0.0, 1.0])
+
+
+def test_more_bad_input():
+    inlet = Inlet.pulse(1.0, 4.0)
+    with pytest.raises(ParameterError, match="porosity"):
+        Column(1.0, 50, 1.0, inlet, porosity="a")
+    with pytest.raises(ParameterError, match="kinetic must be True or False"):
+        Binding.linear(1.0, 1.0, kinetic="no")
+    for bad in (float("nan"), -5.0):
+        with pytest.raises(ParameterError, match="step start"):
+            Inlet.step(1.0, start=bad)
+    col = Column(1.0, 50, 1.0, inlet, porosity=0.5, binding=Binding.linear(1.0, 1.0))
+    for bad in (-1.0, float("nan"), "x"):
+        with pytest.raises(ParameterError, match="dt must be a positive"):
+            col.chromatogram(10.0, dt=bad)

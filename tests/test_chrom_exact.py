@@ -336,16 +336,6 @@ def test_outlet_inlets_and_time_grids():
     assert float(ex.outlet_linear(404.0, **col, t1=10.0)) == pytest.approx(pulse[t == 404.0][0], abs=1e-13)
 
 
-def test_timing_of_main_evaluators():
-    t = np.linspace(0, 1000, 2000)
-    col = dict(L=20.0, u=0.41, D=2.061e-6, F=ALPHA, k_a=1.0168e4, k_d=14.291)
-    ex.outlet_linear(t, **col, t1=4.0)
-    t_a = time.perf_counter()
-    ex.outlet_linear(t, **col, t1=4.0)
-    ex.thomas_pulse(t, 48.78, 11022.0, 14.291, 4.0)
-    assert time.perf_counter() - t_a < 1.0
-
-
 # ------------------------------------------------------------------------------------------------
 # V5: ideal Langmuir pulse (LANG-1)
 # ------------------------------------------------------------------------------------------------

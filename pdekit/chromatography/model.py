@@ -61,6 +61,8 @@ class Binding:
     capacities are numbers or one value per component."""
 
     def __init__(self, kind, kinetic, k_a=None, k_d=None, q_max=None, K=None):
+        if not isinstance(kinetic, (bool, np.bool_)):
+            raise ParameterError(f"kinetic must be True or False, got {kinetic!r}")
         self.kind = kind
         self.kinetic = bool(kinetic)
         self._raw = dict(k_a=k_a, k_d=k_d, q_max=q_max, K=K)
@@ -138,6 +140,8 @@ class Inlet:
         c0 = np.atleast_1d(np.asarray(c0, dtype=float))
         if not np.all(np.isfinite(c0)) or np.any(c0 < 0):
             raise ParameterError(f"inlet concentrations must be finite and >= 0, got {c0}")
+        if not (math.isfinite(start) and start >= 0):
+            raise ParameterError(f"the step start must be a finite time >= 0, got {start!r}")
         z = np.zeros_like(c0)
         return cls([start, start], [z, c0], describe={"kind": "step", "c0": c0.tolist(), "start": float(start)})
 
@@ -268,11 +272,13 @@ class Column(GridModel):
         if (phase_ratio is None) == (porosity is None):
             raise ParameterError("give exactly one of phase_ratio (F, or alpha for GC) and porosity (eps_t)")
         if porosity is not None:
-            if not (0 < porosity <= 1):
+            if isinstance(porosity, (bool, str)) or not isinstance(porosity, (int, float, np.floating)) \
+                    or not (0 < porosity <= 1):
                 raise ParameterError(f"porosity must lie in (0, 1], got {porosity!r}")
             self.F = (1.0 - porosity) / porosity
         else:
-            if not (math.isfinite(phase_ratio) and phase_ratio >= 0):
+            if isinstance(phase_ratio, (bool, str)) or not isinstance(phase_ratio, (int, float, np.floating)) \
+                    or not (math.isfinite(phase_ratio) and phase_ratio >= 0):
                 raise ParameterError(f"phase_ratio must be >= 0, got {phase_ratio!r}")
             self.F = float(phase_ratio)
         if not isinstance(inlet, Inlet):
