@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -66,34 +65,8 @@ __all__ = [
 # input checks
 # ---------------------------------------------------------------------------------------------------
 
-def _real(name, value):
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
-        raise ParameterError(f"{name} must be a real number, got {value!r}")
-    v = float(value)
-    if math.isnan(v):
-        raise ParameterError(f"{name} must be a real number, got nan")
-    return v
-
-
-def _finite(name, value):
-    v = _real(name, value)
-    if not math.isfinite(v):
-        raise ParameterError(f"{name} must be finite, got {v}")
-    return v
-
-
-def _positive(name, value, *, allow_inf=False):
-    v = _real(name, value)
-    if not v > 0 or (not allow_inf and math.isinf(v)):
-        raise ParameterError(f"{name} must be > 0{'' if allow_inf else ' and finite'}, got {v}")
-    return v
-
-
-def _nonneg(name, value, *, allow_inf=False):
-    v = _real(name, value)
-    if v < 0 or (not allow_inf and math.isinf(v)):
-        raise ParameterError(f"{name} must be >= 0{'' if allow_inf else ' and finite'}, got {v}")
-    return v
+from ..checks import nonneg as _nonneg  # noqa: E402  (shared parameter checks)
+from ..checks import positive as _positive  # noqa: E402
 
 
 def _times(t, name="t"):
