@@ -552,7 +552,7 @@ class _LinearStepper:
         for s in range(nsteps):
             a, b = edges[s], edges[s + 1]
             cuts = self.breaks[(self.breaks > a + 1e-12 * self.dt) & (self.breaks < b - 1e-12 * self.dt)]
-            pts = np.r_[a, cuts, b]
+            pts = (a, b) if cuts.size == 0 else np.concatenate(([a], cuts, [b]))
             for lo, hi in zip(pts[:-1], pts[1:]):
                 v0, v1 = m.inlet.limits(lo, hi)
                 for i, S in enumerate(self.solvers):
