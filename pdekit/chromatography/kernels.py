@@ -293,7 +293,8 @@ def invert_equilibrium(Nt, C, F, K, qm, b, kind):
 
 @numba.njit(cache=True)
 def advance_kinetic(C, Q, nsteps, dt, dx, uf, Df, cin, order, eps, kind, F, ka, kd, qm, substeps, outlet, outflow):
-    """``nsteps`` Strang steps: half-step kinetics (exact for linear, implicit trapezoid for Langmuir),
+    """``Df`` holds one dispersion field per component, shape ``(m, N + 1)``.
+    ``nsteps`` Strang steps: half-step kinetics (exact for linear, implicit trapezoid for Langmuir),
     one SSP-RK3 transport step of every mobile phase, half-step kinetics. ``cin[s, i]`` is component
     ``i``'s inlet concentration averaged over step ``s`` (so injected mass is exact); ``outlet[s, i]`` receives
     the outlet face value after step ``s`` and ``outflow[s, i]`` the amount (per unit area) that left
@@ -312,15 +313,15 @@ def advance_kinetic(C, Q, nsteps, dt, dx, uf, Df, cin, order, eps, kind, F, ka, 
         for i in range(m):
             c = C[i]
             ci = cin[s, i]
-            transport(c, ci, uf, Df, dx, dt, order, eps, face, k1)
+            transport(c, ci, uf, Df[i], dx, dt, order, eps, face, k1)
             flow = face[N] / 6.0
             for j in range(N):
                 y[j] = c[j] + dt * k1[j]
-            transport(y, ci, uf, Df, dx, dt, order, eps, face, k2)
+            transport(y, ci, uf, Df[i], dx, dt, order, eps, face, k2)
             flow += face[N] / 6.0
             for j in range(N):
                 y[j] = 0.75 * c[j] + 0.25 * (y[j] + dt * k2[j])
-            transport(y, ci, uf, Df, dx, dt, order, eps, face, k2)
+            transport(y, ci, uf, Df[i], dx, dt, order, eps, face, k2)
             flow += 2.0 * face[N] / 3.0
             outflow[s, i] = dt * uf[N] * flow
             for j in range(N):
@@ -349,7 +350,7 @@ def advance_equilibrium(Nt, C, nsteps, dt, dx, uf, Df, cin, order, eps, kind, F,
             src = Nt if stage == 0 else Y
             invert_equilibrium(src, C, F, K, qm, b, kind)
             for i in range(m):
-                transport(C[i], cin[s, i], uf, Df, dx, dt, order, eps, face, K1[i])
+                transport(C[i], cin[s, i], uf, Df[i], dx, dt, order, eps, face, K1[i])
                 w = 1.0 / 6.0 if stage < 2 else 2.0 / 3.0
                 if stage == 0:
                     outflow[s, i] = 0.0

@@ -235,7 +235,8 @@ class Column(GridModel):
     length : float, m
     cells : int
     velocity : float, callable ``u(x)`` or face array (``cells + 1``), m/s, > 0 (interstitial velocity)
-    dispersion : float, callable ``D(x)`` or face array, m^2/s, >= 0
+    dispersion : float, callable ``D(x)`` or face array, m^2/s, >= 0 — the same for every component; or a
+        list of such fields, one per component (e.g. each analyte's own molecular diffusivity)
     phase_ratio : float ``F`` (GC: ``alpha = 2 delta / R``), or give ``porosity`` ``eps_t`` (``F = (1-eps_t)/eps_t``)
     binding : :class:`Binding`
     inlet : :class:`Inlet`
@@ -267,7 +268,6 @@ class Column(GridModel):
         xf = np.linspace(0.0, length, cells + 1)
         self.faces = xf
         self.u = self._face_field(velocity, xf, "velocity", positive=True)
-        self.D = self._face_field(dispersion, xf, "dispersion", positive=False)
         self._velocity_spec, self._dispersion_spec = velocity, dispersion
         if (phase_ratio is None) == (porosity is None):
             raise ParameterError("give exactly one of phase_ratio (F, or alpha for GC) and porosity (eps_t)")
@@ -293,6 +293,16 @@ class Column(GridModel):
         if len(set(components)) != m or not all(c.isidentifier() for c in components):
             raise ParameterError(f"component names must be distinct identifiers, got {components}")
         self.components = components
+        # dispersion: one field for every component, or a list (tuple) of one field per component, or a
+        # (components, cells + 1) array
+        if isinstance(dispersion, (list, tuple)) or (isinstance(dispersion, np.ndarray) and dispersion.ndim == 2):
+            fields = list(dispersion)
+            if len(fields) != m:
+                raise ParameterError(f"dispersion has {len(fields)} per-component fields but there are {m} components")
+            self.D = np.array([self._face_field(d, xf, f"dispersion of {c}", positive=False)
+                               for d, c in zip(fields, components)])
+        else:
+            self.D = np.tile(self._face_field(dispersion, xf, "dispersion", positive=False), (m, 1))
         self.binding = Binding.none() if binding is None else binding
         if not isinstance(self.binding, Binding):
             raise ParameterError(f"binding must be a pdekit.chromatography.Binding, got {type(binding).__name__}")
@@ -349,7 +359,7 @@ class Column(GridModel):
         unconditionally stable; pass ``dt`` to step by accuracy instead)."""
         method = self.check_method(method)
         cfl = check_cfl(cfl, limit=None if method in self.implicit_methods else 1.0)
-        rate = self.u[1:] / self.dx + (self.D[:-1] + self.D[1:]) / self.dx ** 2
+        rate = self.u[1:] / self.dx + (self.D[:, :-1] + self.D[:, 1:]) / self.dx ** 2
         dt = cfl / float(rate.max())
         if self.binding.kind == "langmuir" and self.binding.kinetic:
             # Strang splitting of stiff kinetics from transport costs accuracy ~ (dt r)^2 (r the relaxation
@@ -367,7 +377,7 @@ class Column(GridModel):
             if not self.linear:
                 raise ParameterError(f"method {method!r} needs linear binding; Langmuir columns use ssp-rk3")
             return _LinearStepper(self, float(dt), method)
-        rate = float((self.u[1:] / self.dx + (self.D[:-1] + self.D[1:]) / self.dx ** 2).max())
+        rate = float((self.u[1:] / self.dx + (self.D[:, :-1] + self.D[:, 1:]) / self.dx ** 2).max())
         if dt * rate > 1.0 + 1e-12:
             raise ParameterError(f"dt = {dt:.6g} exceeds the stability limit {1.0 / rate:.6g} of the explicit transport "
                                  "(u dt/dx + D dt/dx^2 <= 1): reduce dt or use cfl")
@@ -529,7 +539,7 @@ class _LinearStepper:
         m = model
         kin = m.binding.kinetic and m.binding.kind == "linear"
         self.kinetic = kin
-        self.solvers = [LinearColumnSolver(m.grid.shape[0], m.dx, m.u, m.D, m.F, m.k_a[i], m.k_d[i], kin,
+        self.solvers = [LinearColumnSolver(m.grid.shape[0], m.dx, m.u, m.D[i], m.F, m.k_a[i], m.k_d[i], kin,
                                            order=m.order, method=method) for i in range(m.m)]
         self.breaks = m.inlet.breakpoints()
 
