@@ -276,6 +276,9 @@ def invert_equilibrium(Nt, C, F, K, qm, b, kind):
                 den = s_ + a_i
                 g -= b[i] * Nt[i, j] * s_ / den
                 dg -= b[i] * Nt[i, j] * a_i / (den * den)
+            if dg > 0.0 and abs(g) <= 4e-15 * dg * s_:  # the Newton step is below round-off: converged
+                s_ -= g / dg
+                break
             if g > 0.0:
                 hi = s_
             else:
@@ -283,7 +286,7 @@ def invert_equilibrium(Nt, C, F, K, qm, b, kind):
             new = s_ - g / dg if dg > 0.0 else 0.5 * (lo + hi)
             if not (lo < new < hi):
                 new = 0.5 * (lo + hi)
-            if abs(new - s_) <= 1e-15 * new or hi - lo <= 1e-15 * hi:
+            if hi - lo <= 4e-15 * hi:
                 s_ = new
                 break
             s_ = new
