@@ -6,27 +6,12 @@ import re
 import numpy as np
 import pytest
 
-import pdekit
 from pdekit.chromatography.exact import btex
 from pdekit.cli import main
 
-
-def _run(tmp_path, capsys, case, overrides):
-    out = tmp_path / "case.h5"
-    args = ["run", case, "--output", str(out), "--no-progress"]
-    for kv in overrides:
-        args += ["--set", kv]
-    assert main(args) == 0
-    text = capsys.readouterr().out
-    print(text)
-    assert (tmp_path / "case.png").stat().st_size > 10_000
-    return text, pdekit.open_result(out)
+from casetools import number, run_case
 
 
-def _number(pattern, text):
-    m = re.search(pattern, text)
-    assert m, f"{pattern!r} not in the case output"
-    return float(m.group(1))
 
 
 NUM = r"([-+0-9.e]+)"
@@ -40,7 +25,7 @@ GC6_CONST = {"benzene": 169.0, "toluene": 329.0, "ethylbenzene": 639.6, "p+m-xyl
 
 
 def test_gc_btex_matches_the_closed_form(tmp_path, capsys):
-    text, ds = _run(tmp_path, capsys, "gc-btex", ["cells=800", "dt=0.35"])
+    text, ds = run_case(tmp_path, capsys, "gc-btex", ["cells=800", "dt=0.35"])
     data = btex()
     g = data.column
     # the peak table: PDE and closed form reproduce the research note's numbers
@@ -61,8 +46,8 @@ def test_gc_btex_matches_the_closed_form(tmp_path, capsys):
         assert tp_cv == pytest.approx(GC6_CONST[name], abs=0.1)
         assert 0.40 <= tp_cv / tp_ex - 1 <= 0.45
         assert a_cv / a_ex == pytest.approx(g.p0 / g.pL, rel=1e-4)
-    assert _number(r"max over analytes ([0-9.e+-]+)", text) <= 1e-2
-    lo, hi = (_number(r"peaks later by ([0-9.]+)%", text), _number(r"peaks later by [0-9.]+%-([0-9.]+)%", text))
+    assert number(r"max over analytes ([0-9.e+-]+)", text) <= 1e-2
+    lo, hi = (number(r"peaks later by ([0-9.]+)%", text), number(r"peaks later by [0-9.]+%-([0-9.]+)%", text))
     assert 40.0 <= lo <= hi <= 45.0
     # independently of the case: the snapshot nearest t = 290 s against the closed form along the column
     k = int(np.argmin(np.abs(ds.t.values - 289.2)))
@@ -80,7 +65,7 @@ def test_gc_btex_matches_the_closed_form(tmp_path, capsys):
     for name, dv, vd in excess:
         assert 0.8 * float(vd) <= float(dv) <= 3.0 * float(vd), name
     # mass: injected = outflow + column content; no negative concentration
-    assert _number(r"outflow \+ column content to ([0-9.e+-]+) relative", text) <= 1e-10
+    assert number(r"outflow \+ column content to ([0-9.e+-]+) relative", text) <= 1e-10
     assert min(float(ds[v].values.min()) for v in ds.data_vars) >= 0.0
     # the fit of the noisy synthetic signal (sigma 0.5 a.u.) recovers k_a, k_d to ~1 % (research note)
     fits = re.findall(r"([a-z+-]+) ([-+0-9.e]+) ([-+0-9.e]+) \(se", text)
@@ -95,28 +80,28 @@ def test_gc_btex_refuses_unknown_dispersion(tmp_path, capsys):
 
 
 def test_langmuir_batch_elution_matches_cadet(tmp_path, capsys):
-    text, ds = _run(tmp_path, capsys, "langmuir-batch-elution", ["cells=400"])
+    text, ds = run_case(tmp_path, capsys, "langmuir-batch-elution", ["cells=400"])
     # CADET (LANG-2): A 14.662 at 322.25 s, B 7.104 at 362.5 s (0.25 s output grid); fronts 316.0 / 356.0 s.
     # At 400 cells (measured): 14.650 at 322.64 s and 7.065 at 362.89 s (CADET FV-WENO3 400: 14.64, 7.05)
-    hA = _number(r"peak A\s+([0-9.]+)", text)
-    hB = _number(r"peak B\s+([0-9.]+)", text)
+    hA = number(r"peak A\s+([0-9.]+)", text)
+    hB = number(r"peak B\s+([0-9.]+)", text)
     assert hA == pytest.approx(14.662, rel=0.01)
     assert hB == pytest.approx(7.104, rel=0.02)
     assert hA > hB
-    tA = _number(r"peak A\s+[0-9.]+\s+[0-9.]+\s+[-+0-9.e]+\s+([0-9.]+)", text)
-    tB = _number(r"peak B\s+[0-9.]+\s+[0-9.]+\s+[-+0-9.e]+\s+([0-9.]+)", text)
+    tA = number(r"peak A\s+[0-9.]+\s+[0-9.]+\s+[-+0-9.e]+\s+([0-9.]+)", text)
+    tB = number(r"peak B\s+[0-9.]+\s+[0-9.]+\s+[-+0-9.e]+\s+([0-9.]+)", text)
     assert tA == pytest.approx(322.25, abs=0.6) and tB == pytest.approx(362.5, abs=0.6)
-    fA = _number(r"peak A(?:\s+[-+0-9.e]+){5}\s+([0-9.]+)", text)
-    fB = _number(r"peak B(?:\s+[-+0-9.e]+){5}\s+([0-9.]+)", text)
+    fA = number(r"peak A(?:\s+[-+0-9.e]+){5}\s+([0-9.]+)", text)
+    fB = number(r"peak B(?:\s+[-+0-9.e]+){5}\s+([0-9.]+)", text)
     assert fA == pytest.approx(316.0, abs=0.5) and fB == pytest.approx(356.0, abs=0.5)
     # B's tail (c < 1e-3) ends at ~526 s; the threshold crossing on the slow rarefaction converges from above
     # (measured 555 / 531 / 527.6 / 526.8 s at 200 / 400 / 800 / 1600 cells)
-    assert 524.0 <= _number(r"B's tail ends \(c < 1e-3\) at ([0-9.]+) s", text) <= 536.0
+    assert 524.0 <= number(r"B's tail ends \(c < 1e-3\) at ([0-9.]+) s", text) <= 536.0
     # roll-up: A displaced by B rises above the feed (10 mol/m^3)
-    assert _number(r"peak A / feed = ([0-9.]+)", text) > 1.4
+    assert number(r"peak A / feed = ([0-9.]+)", text) > 1.4
     assert "above the feed" in text and "NOT above" not in text
     # mass balance: injected = outflow + content, content recomputed here from the last snapshot
-    injected = _number(r"injected u c_feed t_feed = ([0-9.e+-]+)", text)
+    injected = number(r"injected u c_feed t_feed = ([0-9.e+-]+)", text)
     assert injected == pytest.approx(1e-6 / (0.7 * np.pi * 0.012 ** 2) * 10.0 * 60.0, rel=1e-12)
     m = re.search(r"; outflow ([0-9.e+-]+), ([0-9.e+-]+);", text)
     dx = 0.6 / ds.sizes["x"]
@@ -127,4 +112,4 @@ def test_langmuir_batch_elution_matches_cadet(tmp_path, capsys):
         assert abs(float(e)) <= 1e-10
     # positivity: every snapshot and the outlet
     assert min(float(ds[v].values.min()) for v in ds.data_vars) >= 0.0
-    assert _number(r"min concentration: outlet ([-+0-9.e]+)", text) >= 0.0
+    assert number(r"min concentration: outlet ([-+0-9.e]+)", text) >= 0.0
