@@ -211,16 +211,15 @@ class Inlet:
         seg = 0.5 * (V[1:] + V[:-1]) * np.diff(T)[:, None]
         cum = np.vstack([np.zeros((1, V.shape[1])), np.cumsum(seg, axis=0)])
         out = np.zeros((t.size, V.shape[1]))
-        for k, tk in enumerate(t):
-            if tk <= T[0]:
-                continue  # zero before the first breakpoint
-            if tk >= T[-1]:
-                out[k] = cum[-1] + V[-1] * (tk - T[-1])
-                continue
-            i = np.searchsorted(T, tk, side="right") - 1
-            t0, t1 = T[i], T[i + 1]
-            v1 = V[i] + (V[i + 1] - V[i]) * (tk - t0) / (t1 - t0)
-            out[k] = cum[i] + 0.5 * (V[i] + v1) * (tk - t0)
+        after = t >= T[-1]
+        out[after] = cum[-1] + V[-1] * (t[after] - T[-1])[:, None]
+        inside = (t > T[0]) & ~after
+        if inside.any():
+            tk = t[inside]
+            i = np.clip(np.searchsorted(T, tk, side="right") - 1, 0, T.size - 2)
+            t0, t1 = T[i], T[i + 1]  # t0 <= tk < t1, so t1 > t0
+            v1 = V[i] + (V[i + 1] - V[i]) * ((tk - t0) / (t1 - t0))[:, None]
+            out[inside] = cum[i] + 0.5 * (V[i] + v1) * (tk - t0)[:, None]
         return out
 
     def describe(self):
