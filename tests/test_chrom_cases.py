@@ -59,11 +59,13 @@ def test_gc_btex_matches_the_closed_form(tmp_path, capsys):
     den = sum(g.concentration(tk, x, a.k_a, a.k_d, a.c0, data.t1).sum() for a in data.analytes)
     assert num / den <= 1e-2
     # the extra variance of the PDE peaks is the dispersion term int 2 D (1 + alpha K)^2 / u^3 dx (0.02-0.23 %
-    # of the variance) plus the scheme's own (at 800 cells up to ~1.3x the physical one)
+    # of the variance) plus the scheme's own. At 800 cells the 4 s injection spans ~4 cells at first and the
+    # positivity-preserving correction smooths it: up to 2.2x the physical term on top (o-xylene +0.573 vs
+    # 0.180 s^2); at 1600 cells +0.230 vs 0.180 (`pdekit run gc-btex --set cells=1600 --set dt=0.35`)
     excess = re.findall(r"([a-z+-]+) \+([0-9.]+) vs ([0-9.]+) \(", text)
     assert len(excess) == 5
     for name, dv, vd in excess:
-        assert 0.8 * float(vd) <= float(dv) <= 3.0 * float(vd), name
+        assert 0.8 * float(vd) <= float(dv) <= 3.5 * float(vd), name
     # mass: injected = outflow + column content; no negative concentration
     assert number(r"outflow \+ column content to ([0-9.e+-]+) relative", text) <= 1e-10
     assert min(float(ds[v].values.min()) for v in ds.data_vars) >= 0.0
