@@ -168,6 +168,10 @@ def run(model, initial=None, *, t_end, t_start=0.0, cfl=None, dt=None, method=No
 
     stepper = model.stepper(method, step_dt)
     grid = model.grid
+    # per-step series a model records between snapshots (e.g. a column's outlet chromatogram): declared
+    # once (this also resets the model's record), stored with every snapshot as (t, step) arrays
+    layout = getattr(model, "series_layout", None)
+    series_coords, series_vars = layout(nsub, step_dt) if layout is not None else ({}, {})
     all_attrs = {"model": model.name, "parameters": model.parameters(), "pdekit_version": __version__,
                  "run": run_info, "status": "running", "wall_time": wall_before}
     if attrs:
@@ -175,7 +179,8 @@ def run(model, initial=None, *, t_end, t_start=0.0, cfl=None, dt=None, method=No
     writer = None
     memory = []
     if output is not None:
-        writer = ResultWriter(output, coords=grid.coords, variables={v: grid.dims for v in model.variables},
+        writer = ResultWriter(output, coords={**grid.coords, **series_coords},
+                              variables={**{v: grid.dims for v in model.variables}, **series_vars},
                               attrs=all_attrs, mode="a" if restart else "w")
         if restart:
             writer.truncate(k0 + 1)
@@ -187,6 +192,8 @@ def run(model, initial=None, *, t_end, t_start=0.0, cfl=None, dt=None, method=No
     def snapshot(k):
         inner = model.interior(state)
         fields = {v: inner[i] for i, v in enumerate(model.variables)}
+        if series_vars:
+            fields.update(model.series_take(nsub))
         if writer is not None:
             writer.write_snapshot(times[k], fields)
             writer.set_attrs(wall_time=wall_before + _time.perf_counter() - t0)
@@ -250,8 +257,8 @@ def run(model, initial=None, *, t_end, t_start=0.0, cfl=None, dt=None, method=No
             writer.close()
     if output is not None:
         return open_result(output)
-    return _memory_dataset(model, memory, all_attrs | {"status": status,
-                                                        "wall_time": _time.perf_counter() - t0})
+    return _memory_dataset(model, memory, all_attrs | {"status": status, "wall_time": _time.perf_counter() - t0},
+                           series_coords, series_vars)
 
 
 def _static_data(model) -> dict:
@@ -350,13 +357,14 @@ def _load_checkpoint(model, output, run_info):
     return state, int(meta["snapshot"]), float(meta["wall_time"])
 
 
-def _memory_dataset(model, memory, attrs):
+def _memory_dataset(model, memory, attrs, series_coords=None, series_vars=None):
     import xarray as xr
 
     t = np.array([m[0] for m in memory])
     data = {v: (("t",) + model.grid.dims, np.stack([m[1][v] for m in memory])) for v in model.variables}
+    data.update({v: (("t",) + tuple(dims), np.stack([m[1][v] for m in memory])) for v, dims in (series_vars or {}).items()})
     data.update({name: (dims, array) for name, (dims, array) in _static_data(model).items()})
-    ds = xr.Dataset(data, coords={"t": t, **model.grid.coords})
+    ds = xr.Dataset(data, coords={"t": t, **model.grid.coords, **(series_coords or {})})
     # same attribute conventions as open_result: JSON for containers, "parameters" as a dict
     ds.attrs.update({k: (json.dumps(v) if isinstance(v, (dict, list, tuple)) else v) for k, v in attrs.items()})
     ds.attrs["parameters"] = attrs["parameters"]

@@ -406,6 +406,34 @@ class Column(GridModel):
     #: ``pdekit.run(col, None, ...)`` starts from an empty column
     default_initial = 0.0
 
+    def series_layout(self, nsub, dt):
+        """``pdekit.run`` hook: the outlet chromatogram goes into the results with every snapshot, as
+        ``t_outlet`` and ``c_out_<component>`` with dims ``(t, outlet_step)`` — the ``nsub`` steps that led to
+        the snapshot (NaN at the first snapshot). :func:`outlet_from_result` flattens them. Called at the
+        start of a run: clears the record of earlier runs."""
+        self.outlet_times, self.outlet_values = [], []
+        self.outflow = np.zeros(self.m)
+        self._series_cursor = 0
+        names = ["t_outlet"] + [f"c_out_{c}" for c in self.components]
+        return {"outlet_step": np.arange(1, nsub + 1)}, {v: ("outlet_step",) for v in names}
+
+    def series_take(self, nsub):
+        """The outlet records since the previous snapshot (``pdekit.run`` hook, see :meth:`series_layout`)."""
+        out = {"t_outlet": np.full(nsub, np.nan)}
+        out.update({f"c_out_{c}": np.full(nsub, np.nan) for c in self.components})
+        if not self.outlet_times:
+            return out
+        tt = np.concatenate(self.outlet_times)
+        vv = np.concatenate(self.outlet_values)
+        self.outlet_times, self.outlet_values = [tt], [vv]  # keep the whole record (cases read it)
+        new_t, new_v = tt[self._series_cursor:], vv[self._series_cursor:]
+        self._series_cursor = tt.size
+        k = min(nsub, new_t.size)
+        out["t_outlet"][nsub - k:] = new_t[new_t.size - k:]
+        for i, c in enumerate(self.components):
+            out[f"c_out_{c}"][nsub - k:] = new_v[new_v.shape[0] - k:, i]
+        return out
+
     def check_run(self, t_start, t_end):
         """Refuse a run that ends before the injection does (part of the feed would never enter)."""
         last = float(self.inlet.breakpoints().max(initial=0.0))
@@ -490,6 +518,22 @@ class Column(GridModel):
         out = CubicSpline(tt, vv, axis=0)(times)
         self.final_state = state
         return times, np.maximum(out, 0.0)
+
+
+def outlet_from_result(ds):
+    """The outlet chromatogram stored by ``pdekit.run`` on a :class:`Column` (an ``xarray.Dataset`` from
+    ``run`` or :func:`pdekit.open_result`): ``(times, values)`` with ``values`` of shape
+    ``(len(times), components)``, one entry per time step, starting with the run's start time (value 0:
+    an empty column)."""
+    if "t_outlet" not in ds:
+        raise ParameterError("this result has no outlet chromatogram (t_outlet): it was not written by "
+                             "pdekit.run on a chromatography Column")
+    names = [v for v in ds.data_vars if v.startswith("c_out_")]
+    t = np.asarray(ds["t_outlet"].values, dtype=float).ravel()
+    keep = np.isfinite(t)
+    vals = np.stack([np.asarray(ds[v].values, dtype=float).ravel()[keep] for v in names], axis=1)
+    t0 = float(ds["t"].values[0])
+    return np.r_[t0, t[keep]], np.vstack([np.zeros((1, len(names))), vals])
 
 
 class _Stepper:
