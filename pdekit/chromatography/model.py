@@ -357,12 +357,18 @@ class Column(GridModel):
         return len(self.components)
 
     def stable_dt(self, cfl, method=None, t=0.0):
-        """``dt`` with ``dt (u/dx + (D_left + D_right)/dx^2) <= cfl`` in every cell (``cfl <= 1`` keeps every
-        SSP-RK3 stage positive). For the implicit methods ``cfl`` is read the same way (they are
+        """State-independent step: ``dt (u/dx + (D_left + D_right)/dx^2) <= cfl rho_min`` in every cell, with
+        ``rho_min`` the retention factor's lower bound (``1 + F K`` for linear equilibrium binding, else 1).
+        On the explicit path any ``cfl <= 1`` then keeps every stage non-negative with the positivity cap
+        inactive wherever the face value is about the cell value. (:meth:`chromatogram` on a rapid-equilibrium
+        column instead chooses every step from the current state, the same ``cfl`` measured against the
+        local retention factor.) For the implicit methods ``cfl`` is read the same way (they are
         unconditionally stable; pass ``dt`` to step by accuracy instead)."""
         method = self.check_method(method)
         cfl = check_cfl(cfl, limit=None if method in self.implicit_methods else 1.0)
-        rate = self.u[1:] / self.dx + (self.D[:, :-1] + self.D[:, 1:]) / self.dx ** 2
+        rate = _Stepper.cell_rates(self)
+        if method not in self.implicit_methods:
+            rate = rate / _Stepper.retention_floor(self)[:, None]
         dt = cfl / float(rate.max())
         if self.binding.kind == "langmuir" and self.binding.kinetic:
             # Strang splitting of stiff kinetics from transport costs accuracy ~ (dt r)^2 (r the relaxation
@@ -380,10 +386,10 @@ class Column(GridModel):
             if not self.linear:
                 raise ParameterError(f"method {method!r} needs linear binding; Langmuir columns use ssp-rk3")
             return _LinearStepper(self, float(dt), method)
-        rate = float((self.u[1:] / self.dx + (self.D[:, :-1] + self.D[:, 1:]) / self.dx ** 2).max())
+        rate = float((_Stepper.cell_rates(self) / _Stepper.retention_floor(self)[:, None]).max())
         if dt * rate > 1.0 + 1e-12:
             raise ParameterError(f"dt = {dt:.6g} exceeds the stability limit {1.0 / rate:.6g} of the explicit transport "
-                                 "(u dt/dx + D dt/dx^2 <= 1): reduce dt or use cfl")
+                                 "(dt (u/dx + D/dx^2) <= rho_min, see Column.stable_dt): reduce dt or use cfl")
         return _Stepper(self, float(dt))
 
     def _note_undershoot(self, i, c_rel, q_rel):
@@ -480,7 +486,11 @@ class Column(GridModel):
         """Run from an empty column to ``t_end`` and return the outlet concentrations at ``times``
         (default: 2001 points) as ``(times, c_out)`` with ``c_out`` of shape ``(len(times), m)``. The outlet
         value is recorded after every step and interpolated (cubic) to ``times``. Linear models step
-        implicitly with ``dt`` (default :meth:`default_dt`), Langmuir models explicitly at ``cfl``."""
+        implicitly with ``dt`` (default :meth:`default_dt`), Langmuir models explicitly at ``cfl`` (<= 1).
+        Explicit with rapid-equilibrium binding (or none) and no ``dt``: every step is chosen from the current
+        state, ``cfl`` measured against the speed of the totals ``u / rho`` (``rho = 1 + F q/c``, the local
+        retention factor) and, for Langmuir, 0.75 (cfl / 0.9) against the fastest characteristic
+        (:meth:`_Stepper.run`); otherwise (kinetic binding, or ``dt`` given) fixed steps (:meth:`stable_dt`)."""
         method = self.check_method(method)
         from scipy.interpolate import CubicSpline
 
@@ -502,17 +512,20 @@ class Column(GridModel):
                 raise ParameterError(f"dt must be a positive number, got {dt!r}") from None
             if not (math.isfinite(dt_max) and dt_max > 0):
                 raise ParameterError(f"dt must be a positive finite number, got {dt!r}")
-        nsteps = max(1, int(math.ceil(t_end / dt_max * (1 - 1e-12))))
-        step = t_end / nsteps
         state = self.allocate()
-        st = self.stepper(method, dt=step)
         self.outlet_times, self.outlet_values = [], []
         self.outflow = np.zeros(self.m)
         self.clip_moved = np.zeros(self.m)
         self.undershoot = np.zeros(self.m)
         self.corrected_steps = np.zeros(self.m, dtype=int)
         self.limited_steps = np.zeros(self.m, dtype=int)
-        st.advance(state, 0.0, nsteps)
+        if dt is None and method not in self.implicit_methods and not self.binding.kinetic:
+            # explicit, rapid equilibrium (or no binding): every step chosen from the current state (the
+            # local retention factor), see _Stepper.run
+            _Stepper(self, dt_max).run(state, 0.0, t_end, check_cfl(cfl, limit=1.0))
+        else:
+            nsteps = max(1, int(math.ceil(t_end / dt_max * (1 - 1e-12))))
+            self.stepper(method, dt=t_end / nsteps).advance(state, 0.0, nsteps)
         tt = np.r_[0.0, np.concatenate(self.outlet_times)]
         vv = np.vstack([np.zeros((1, self.m)), np.concatenate(self.outlet_values)])
         out = CubicSpline(tt, vv, axis=0)(times)
@@ -537,12 +550,92 @@ def outlet_from_result(ds):
 
 
 class _Stepper:
+    """Explicit steps: WENO + SSP Runge–Kutta transport with the positivity cap of
+    :func:`~pdekit.chromatography.kernels.transport`; :meth:`advance` takes ``nsteps`` steps of the fixed
+    ``dt`` (``pdekit.run``, or ``chromatogram(dt=...)``), :meth:`run` (rapid equilibrium or no binding)
+    chooses every step from the current state."""
+
     def __init__(self, model, dt):
         self.model = model
         self.dt = dt
         # implicit-trapezoid substeps of the split Langmuir kinetics: h r <= 0.5 per substep (h = dt/2)
         r = float(np.max(model.F * model.k_a * model.q_max + model.k_d)) if model.binding.kind == "langmuir" else 0.0
         self.substeps = max(1, int(math.ceil(0.5 * dt * r / 0.5)))
+
+    @staticmethod
+    def retention_floor(col):
+        """Per component, a lower bound of the retention factor ``rho = n/c`` (``n = c + F q``) that holds in
+        every state: ``1 + F K`` for linear equilibrium binding, 1 otherwise (Langmuir: ``rho -> 1`` as the
+        loading grows; kinetic binding: only ``c`` is transported)."""
+        if col.binding.kind == "linear" and not col.binding.kinetic:
+            return 1.0 + col.F * col.K
+        return np.ones(col.m)
+
+    @staticmethod
+    def cell_rates(col):
+        """``u/dx + (D_left + D_right)/dx^2`` per component and cell, shape ``(m, N)``."""
+        return np.ascontiguousarray(col.u[None, 1:] / col.dx + (col.D[:, :-1] + col.D[:, 1:]) / col.dx ** 2)
+
+    def _totals(self, C):
+        m = self.model
+        if m.binding.kind == "none":
+            return C.copy()
+        if m.binding.kind == "linear":
+            return C * (1.0 + m.F * m.K[:, None])
+        s = 1.0 + (m.K[:, None] * C).sum(axis=0)
+        return C + m.F * m.q_max[:, None] * m.K[:, None] * C / s
+
+    def _store(self, inner, C):
+        m = self.model
+        if m.binding.kind == "linear":
+            inner[m.m:] = m.K[:, None] * C
+        elif m.binding.kind == "langmuir":
+            s = 1.0 + (m.K[:, None] * C).sum(axis=0)
+            inner[m.m:] = m.q_max[:, None] * m.K[:, None] * C / s
+        inner[:m.m] = C
+
+    def run(self, state, t0, t1, cfl, chunk=4096):
+        """Rapid equilibrium (or no binding) from ``t0`` to ``t1`` by SSP-RK3 on the totals ``n = c + F q*(c)``,
+        every step chosen from the state at its start (:func:`~pdekit.chromatography.kernels.retention_dt`):
+        ``dt (u/dx + (D_left + D_right)/dx^2) <= cfl rho_ij`` in every cell and component, ``rho_ij =
+        n_ij / c_ij`` the local retention factor (the total moves at ``u / rho``), and for Langmuir binding
+        ``dt u/dx <= 0.75 (cfl / 0.9) lambda_j`` (``lambda_j`` the smallest eigenvalue of ``dn/dc``: the
+        fastest characteristic's Courant number, kept where WENO5-Z + SSP-RK3 shocks show no overshoot);
+        always ``dt (D_left + D_right)/dx^2 <= rho_min`` (:meth:`retention_floor`). Every stage keeps
+        the totals, hence ``c`` and ``q``, non-negative whatever the state (the cap of
+        :func:`~pdekit.chromatography.kernels.transport`); the inlet is averaged exactly over every step and
+        the outflow counted with the stage weights, so mass is exact."""
+        m = self.model
+        if m.binding.kinetic:
+            raise ParameterError("state-dependent steps are for rapid-equilibrium columns; use advance")
+        inner = m.interior(state)
+        C = np.ascontiguousarray(inner[:m.m])
+        Nt = np.ascontiguousarray(self._totals(C))
+        kind = {"linear": K.LINEAR, "langmuir": K.LANGMUIR, "none": K.NONE}[m.binding.kind]
+        irate = np.ascontiguousarray(1.0 / self.cell_rates(m))
+        dx_u = np.ascontiguousarray(m.dx / m.u[1:])
+        disp = (m.D[:, :-1] + m.D[:, 1:]) / m.dx ** 2
+        dmax = float((disp / self.retention_floor(m)[:, None]).max())
+        dt_hard = 1.0 / dmax if dmax > 0 else np.inf
+        inl = m.inlet
+        T = np.ascontiguousarray(inl.times, dtype=float)
+        V = np.ascontiguousarray(inl.values, dtype=float)
+        cum = np.zeros_like(V)  # int_0^T_k c_in (trapezoid: exact for the piecewise-linear inlet)
+        cum[1:] = np.cumsum(0.5 * (V[1:] + V[:-1]) * np.diff(T)[:, None], axis=0)
+        times = np.empty(chunk)
+        outlet = np.empty((chunk, m.m))
+        outflow = np.empty((chunk, m.m))
+        t = float(t0)
+        while t < t1:
+            n, t = K.advance_equilibrium_adaptive(Nt, C, t, float(t1), float(cfl), irate, dx_u, dt_hard, m.dx,
+                                                  m.u, m.D, T, V, cum, m.order, m.eps, kind, m.F, m.K, m.q_max,
+                                                  m.K, times, outlet, outflow)
+            if n == 0:  # pragma: no cover - a step always advances t
+                raise RuntimeError(f"the explicit step stalled at t = {t!r}")
+            m.outlet_times.append(times[:n].copy())
+            m.outlet_values.append(outlet[:n].copy())
+            m.outflow += outflow[:n].sum(axis=0)
+        self._store(inner, C)
 
     def advance(self, state, t, nsteps):
         m = self.model
@@ -558,22 +651,12 @@ class _Stepper:
             K.advance_kinetic(C, Q, nsteps, self.dt, m.dx, m.u, m.D, cin, m.order, m.eps, kind, m.F,
                               m.k_a, m.k_d, m.q_max, self.substeps, outlet, outflow)
             inner[m.m:] = Q
+            inner[:m.m] = C
         else:
-            if m.binding.kind == "none":
-                Nt = C.copy()
-            elif m.binding.kind == "linear":
-                Nt = C * (1.0 + m.F * m.K[:, None])
-            else:
-                s = 1.0 + (m.K[:, None] * C).sum(axis=0)
-                Nt = C + m.F * m.q_max[:, None] * m.K[:, None] * C / s
+            Nt = self._totals(C)
             K.advance_equilibrium(Nt, C, nsteps, self.dt, m.dx, m.u, m.D, cin, m.order, m.eps, kind, m.F,
                                   m.K, m.q_max, m.K, outlet, outflow)
-            if m.binding.kind == "linear":
-                inner[m.m:] = m.K[:, None] * C
-            elif m.binding.kind == "langmuir":
-                s = 1.0 + (m.K[:, None] * C).sum(axis=0)
-                inner[m.m:] = m.q_max[:, None] * m.K[:, None] * C / s
-        inner[:m.m] = C
+            self._store(inner, C)
         m.outlet_times.append(edges[1:])
         m.outlet_values.append(outlet)
         m.outflow += outflow.sum(axis=0)
