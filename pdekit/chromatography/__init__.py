@@ -1,4 +1,4 @@
-"""Chromatography (issue 6, in progress): gas-chromatograph columns with kinetic adsorption after
+"""Chromatography: gas-chromatograph columns with kinetic adsorption after
 Cabrera-Codony, Valverde, Born, Noreldin & Myers (2024), liquid-chromatography column models (lumped rate
 model without pores, equilibrium-dispersive model; linear and competitive Langmuir binding), their
 semi-analytic solutions (:mod:`pdekit.chromatography.exact`). See docs/features.md."""
