@@ -21,6 +21,7 @@ import math
 import numpy as np
 from scipy.optimize import least_squares
 
+from ..checks import positive as _pos
 from ..errors import ParameterError
 from .exact import outlet_linear
 from .fit import _moments, _signal, _times, _window
@@ -65,16 +66,6 @@ class LinearPeakFit:
 
     def __str__(self):
         return self.summary()
-
-
-def _pos(name, v):
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name} must be a positive number, got {v!r}") from None
-    if not (math.isfinite(x) and x > 0):
-        raise ParameterError(f"{name} must be a positive finite number, got {v!r}")
-    return x
 
 
 def fit_linear_peak(t, signal, *, length, velocity, phase_ratio, t1, c0=1.0, factor=1.0, baseline=0.0,
