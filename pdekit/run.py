@@ -193,7 +193,7 @@ def run(model, initial=None, *, t_end, t_start=0.0, cfl=None, dt=None, method=No
         inner = model.interior(state)
         fields = {v: inner[i] for i, v in enumerate(model.variables)}
         if series_vars:
-            fields.update(model.series_take(nsub))
+            fields.update(model.series_take(nsub, state, times[k]))
         if writer is not None:
             writer.write_snapshot(times[k], fields)
             writer.set_attrs(wall_time=wall_before + _time.perf_counter() - t0)

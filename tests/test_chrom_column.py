@@ -311,3 +311,59 @@ def test_explicit_linear_equilibrium_step_scales_with_retention():
     col.stepper("ssp-rk3", dt=3.9 / rate)
     with pytest.raises(ParameterError, match="stability limit"):
         col.stepper("ssp-rk3", dt=4.1 / rate)
+
+
+def test_kinetic_langmuir_local_step_is_l_stable_on_an_overloaded_cell():
+    """Overloaded competitive Langmuir (k_a c hs ~ 1e3): the local TR-BDF2 substeps relax monotonically
+    to equilibrium without the alternation of the trapezoidal rule (which drove q negative here before),
+    keep c + F q exact, and q, c non-negative."""
+    from pdekit.chromatography import kernels as K
+    from pdekit.chromatography.model import KINETIC_SPLIT
+
+    F, ka, kd, qm = 1.5, np.array([10.0, 5.0]), np.ones(2), np.ones(2)
+    dt = KINETIC_SPLIT / float(np.max(F * ka * qm + kd))
+    C, Q = np.full((2, 1), 1e4), np.zeros((2, 1))
+    n0 = C + F * Q
+    qs = []
+    for _ in range(2000):  # 2000 half steps ~ 10 s: the slow displacement mode (rate ~ k_d) has relaxed
+        K.langmuir_kinetic_step(C, Q, F, ka, kd, qm, 0.5 * dt, 1)
+        qs.append(Q[:, 0].copy())
+        assert Q.min() >= 0.0 and C.min() >= 0.0
+        np.testing.assert_allclose(C + F * Q, n0, rtol=1e-15)
+    qs = np.array(qs)
+    # equilibrium: q_i = qm_i b_i c_i / (1 + sum b_k c_k) with b = ka/kd and c ~ 1e4: sum q/qm -> 1
+    b = ka / kd
+    q_eq = qm * b * C[:, 0] / (1.0 + (b * C[:, 0]).sum())
+    np.testing.assert_allclose(qs[-1], q_eq, rtol=1e-3)
+    # no alternation: after the first step the weaker component's q only grows towards equilibrium
+    assert np.all(np.diff(qs[1:, 1]) >= -1e-12)
+    assert qs.sum(axis=1).max() <= 1.02
+
+
+def test_warnings_for_a_late_start_and_for_very_stiff_kinetic_langmuir():
+    import pdekit
+
+    col = Column(0.1, 40, 1e-3, Inlet.pulse(1.0, 10.0), binding=Binding.linear(2.0, 1.0), porosity=0.4)
+    with pytest.warns(UserWarning, match="not injected"):
+        pdekit.run(col, None, t_start=2.0, t_end=50.0, dt=1.0, snapshots=1, progress=False)
+    stiff = Column(0.1, 40, 1e-3, Inlet.pulse(1.0, 10.0), porosity=0.4,
+                   binding=Binding.langmuir(1e3, 1.0, 10.0, kinetic=True))
+    with pytest.warns(UserWarning, match="kinetic=False"):
+        stiff.stable_dt(0.9)
+    mild = Column(0.1, 40, 1e-3, Inlet.pulse(1.0, 10.0), porosity=0.4,
+                  binding=Binding.langmuir(0.1, 1.0, 10.0, kinetic=True))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mild.stable_dt(0.9)
+
+
+def test_negative_rate_constants_and_dispersion_are_refused_by_the_column():
+    inlet = Inlet.pulse(1.0, 10.0)
+    for binding in (lambda: Binding.linear(1.0, -1.0), lambda: Binding.linear(-1.0, 1.0),
+                    lambda: Binding.langmuir(1.0, -0.5, 10.0)):
+        with pytest.raises(ParameterError):
+            Column(0.1, 20, 1e-3, inlet, binding=binding(), porosity=0.4)
+    with pytest.raises(ParameterError, match="dispersion"):
+        Column(0.1, 20, 1e-3, inlet, binding=Binding.linear(1.0, 1.0), dispersion=-1e-7, porosity=0.4)

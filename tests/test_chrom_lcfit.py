@@ -55,6 +55,10 @@ def test_bad_input():
     bad[100] = np.nan
     with pytest.raises(ParameterError, match="finite"):
         fit_linear_peak(T, bad, **kw)
+    tn = T.copy()
+    tn[5] = np.nan
+    with pytest.raises(ParameterError, match="finite times"):
+        fit_linear_peak(tn, y, **kw)
     with pytest.raises(ParameterError, match="length"):
         fit_linear_peak(T, y, **{**kw, "length": -1.0})
     with pytest.raises(ParameterError, match="baseline"):

@@ -19,7 +19,9 @@ def test_outlet_series_in_file_and_memory_equals_chromatogram(tmp_path):
     out = tmp_path / "col.h5"
     ds = pdekit.run(col, None, t_end=800.0, dt=0.5, snapshots=8, progress=False, output=out)
     assert ds["t_outlet"].dims == ("t", "outlet_step") and ds.sizes["outlet_step"] == 200
-    assert np.isnan(ds["t_outlet"].values[0]).all()  # nothing has left the column before the first step
+    # the first snapshot holds only the outlet value of the initial state (empty column: 0 at t = 0)
+    first = ds["t_outlet"].values[0]
+    assert np.isnan(first[:-1]).all() and first[-1] == 0.0 and ds["c_out_A"].values[0, -1] == 0.0
     t, v = outlet_from_result(pdekit.open_result(out))
     np.testing.assert_allclose(t, 0.5 * np.arange(1601), rtol=0, atol=1e-9)
     _, ref = lin_kin().chromatogram(800.0, times=t, dt=0.5)
@@ -65,3 +67,15 @@ def test_outlet_from_result_needs_a_column_result():
                     snapshots=1, progress=False)
     with pytest.raises(ParameterError, match="outlet"):
         outlet_from_result(ds)
+
+
+def test_outlet_series_starts_from_the_initial_state():
+    """A column that is not empty at t_start: the chromatogram starts with its outlet value, not 0."""
+    col = lin_kin(50)
+    init = np.zeros((2, 50))
+    init[0] = 0.3
+    init[1] = 0.6  # q = K c: at equilibrium
+    ds = pdekit.run(col, init, t_end=100.0, dt=0.5, snapshots=2, progress=False)
+    t, v = outlet_from_result(ds)
+    assert t[0] == 0.0 and v[0, 0] == pytest.approx(0.3, rel=1e-12)
+    assert v[1, 0] == pytest.approx(0.3, rel=1e-3)  # a uniform column drains from its outlet value

@@ -18,13 +18,14 @@ correction against the backward-Euler upwind step, counted by :meth:`Column.clip
 Langmuir binding (``"ssp-rk3"``): WENO-Z
 reconstruction (order 5 by default, 3 on request) with a positivity cap
 (:mod:`pdekit.chromatography.kernels`) and SSP-RK3; kinetic binding by Strang splitting around it with the
-local kinetics solved by implicit trapezoidal substeps (``dt r <= 0.15``); rapid equilibrium by SSP-RK3 on
+local kinetics solved by TR-BDF2 substeps (``dt r <= 0.15``); rapid equilibrium by SSP-RK3 on
 the totals ``n = c + F q*(c)`` with ``c`` recovered from ``n`` in every cell. Returned concentrations are
 non-negative and ``sum_j (c_j + F q_j) dx`` changes exactly by the inflow minus the outflow.
 """
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -38,6 +39,8 @@ from . import kernels as K
 #: largest ``dt r`` of the split kinetic Langmuir path (``r = F k_a q_max + k_d``): measured relative L1
 #: splitting error ~7e-4 at 0.15 against the exact linear-kinetic limit
 KINETIC_SPLIT = 0.15
+#: warn when that limit is this many times below the transport step (the run gets that much longer)
+STIFF_KINETICS_WARNING = 50.0
 
 
 def _vector(value, m, name, positive=False, nonnegative=True):
@@ -374,6 +377,12 @@ class Column(GridModel):
             # Strang splitting of stiff kinetics from transport costs accuracy ~ (dt r)^2 (r the relaxation
             # rate at low loading): dt r <= KINETIC_SPLIT keeps it near 1e-3 (measured, docs)
             r = float(np.max(self.F * self.k_a * self.q_max + self.k_d))
+            if r > 0 and KINETIC_SPLIT / r < dt / STIFF_KINETICS_WARNING:
+                warnings.warn(f"kinetic Langmuir binding with exchange rate F k_a q_max + k_d = {r:.4g} 1/s: the "
+                              f"split kinetics limit the step to {KINETIC_SPLIT / r:.3g} s, {dt * r / KINETIC_SPLIT:.0f}x "
+                              "below the transport limit. Exchange this fast is close to rapid equilibrium: "
+                              "Binding.langmuir(..., kinetic=False) is the physical limit and far cheaper",
+                              stacklevel=2)
             if r > 0:
                 dt = min(dt, KINETIC_SPLIT / r)
         return dt
@@ -423,10 +432,17 @@ class Column(GridModel):
         names = ["t_outlet"] + [f"c_out_{c}" for c in self.components]
         return {"outlet_step": np.arange(1, nsub + 1)}, {v: ("outlet_step",) for v in names}
 
-    def series_take(self, nsub):
-        """The outlet records since the previous snapshot (``pdekit.run`` hook, see :meth:`series_layout`)."""
+    def series_take(self, nsub, state, t):
+        """The outlet records since the previous snapshot (``pdekit.run`` hook, see :meth:`series_layout`); at
+        the first snapshot (nothing recorded yet) the outlet value of the state at ``t`` in the last slot."""
         out = {"t_outlet": np.full(nsub, np.nan)}
         out.update({f"c_out_{c}": np.full(nsub, np.nan) for c in self.components})
+        if not self.outlet_times:
+            out["t_outlet"][-1] = t
+            inner = self.interior(state)
+            for i, c in enumerate(self.components):
+                ci = np.ascontiguousarray(inner[i])
+                out[f"c_out_{c}"][-1] = max(K.face_value(ci, ci.size, self.order, self.eps), 0.0)
         if not self.outlet_times:
             return out
         tt = np.concatenate(self.outlet_times)
@@ -441,7 +457,16 @@ class Column(GridModel):
         return out
 
     def check_run(self, t_start, t_end):
-        """Refuse a run that ends before the injection does (part of the feed would never enter)."""
+        """Refuse a run that ends before the injection does (part of the feed would never enter); warn when
+        it starts after feed has begun (that feed is not injected: right when ``initial`` is the column's
+        state at ``t_start``, a mistake when it is the empty column)."""
+        before = self.inlet.cumulative(np.array([float(t_start)]))[0]
+        if np.any(before > 0):
+            total = self.inlet.cumulative(np.array([float(max(t_end, t_start))]))[0]
+            warnings.warn(f"the run starts at t_start = {t_start:g} s, after the inlet has fed "
+                          f"{', '.join(f'{b:.4g}' for b in before)} (of {', '.join(f'{v:.4g}' for v in total)}) "
+                          "concentration-seconds: that feed is not injected. Start at the injection, or pass the "
+                          "column state at t_start as the initial data", stacklevel=3)
         last = float(self.inlet.breakpoints().max(initial=0.0))
         if np.any(self.inlet.values[-1] != 0):  # a step (or a ramp that stays on): nothing ends
             return
@@ -536,8 +561,8 @@ class Column(GridModel):
 def outlet_from_result(ds):
     """The outlet chromatogram stored by ``pdekit.run`` on a :class:`Column` (an ``xarray.Dataset`` from
     ``run`` or :func:`pdekit.open_result`): ``(times, values)`` with ``values`` of shape
-    ``(len(times), components)``, one entry per time step, starting with the run's start time (value 0:
-    an empty column)."""
+    ``(len(times), components)``, one entry per time step, starting with the run's start time (the outlet
+    value of the initial state)."""
     if "t_outlet" not in ds:
         raise ParameterError("this result has no outlet chromatogram (t_outlet): it was not written by "
                              "pdekit.run on a chromatography Column")
@@ -545,8 +570,7 @@ def outlet_from_result(ds):
     t = np.asarray(ds["t_outlet"].values, dtype=float).ravel()
     keep = np.isfinite(t)
     vals = np.stack([np.asarray(ds[v].values, dtype=float).ravel()[keep] for v in names], axis=1)
-    t0 = float(ds["t"].values[0])
-    return np.r_[t0, t[keep]], np.vstack([np.zeros((1, len(names))), vals])
+    return t[keep], vals
 
 
 class _Stepper:
@@ -558,7 +582,7 @@ class _Stepper:
     def __init__(self, model, dt):
         self.model = model
         self.dt = dt
-        # implicit-trapezoid substeps of the split Langmuir kinetics: h r <= 0.5 per substep (h = dt/2)
+        # TR-BDF2 substeps of the split Langmuir kinetics: h r <= 0.5 per substep (h = dt/2)
         r = float(np.max(model.F * model.k_a * model.q_max + model.k_d)) if model.binding.kind == "langmuir" else 0.0
         self.substeps = max(1, int(math.ceil(0.5 * dt * r / 0.5)))
 
