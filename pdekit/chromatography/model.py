@@ -208,13 +208,19 @@ class Inlet:
         e = np.asarray(edges, dtype=float)
         return np.diff(self.cumulative(e), axis=0) / np.diff(e)[:, None]
 
+    def breakpoint_integrals(self):
+        """``int_0^{T_k} c_in`` at every breakpoint ``T_k``, shape ``(len(times), m)`` (the trapezoid is exact
+        for the linear pieces)."""
+        T, V = self.times, self.values
+        cum = np.zeros_like(V, dtype=float)
+        cum[1:] = np.cumsum(0.5 * (V[1:] + V[:-1]) * np.diff(T)[:, None], axis=0)
+        return cum
+
     def cumulative(self, t):
         """``int_0^t c_in`` (exact for the piecewise-linear form), shape ``(len(t), m)``."""
         T, V = self.times, self.values
         t = np.asarray(t, dtype=float)
-        # segment integrals between breakpoints (trapezoid is exact for linear pieces)
-        seg = 0.5 * (V[1:] + V[:-1]) * np.diff(T)[:, None]
-        cum = np.vstack([np.zeros((1, V.shape[1])), np.cumsum(seg, axis=0)])
+        cum = self.breakpoint_integrals()
         out = np.zeros((t.size, V.shape[1]))
         after = t >= T[-1]
         out[after] = cum[-1] + V[-1] * (t[after] - T[-1])[:, None]
@@ -644,8 +650,7 @@ class _Stepper:
         inl = m.inlet
         T = np.ascontiguousarray(inl.times, dtype=float)
         V = np.ascontiguousarray(inl.values, dtype=float)
-        cum = np.zeros_like(V)  # int_0^T_k c_in (trapezoid: exact for the piecewise-linear inlet)
-        cum[1:] = np.cumsum(0.5 * (V[1:] + V[:-1]) * np.diff(T)[:, None], axis=0)
+        cum = np.ascontiguousarray(inl.breakpoint_integrals())
         times = np.empty(chunk)
         outlet = np.empty((chunk, m.m))
         outflow = np.empty((chunk, m.m))
