@@ -424,42 +424,36 @@ def _solve_s(bn, j, F, qm, b, s_, hi):
 @numba.njit(cache=True, error_model="numpy")
 def advance_kinetic(C, Q, nsteps, dt, dx, uf, Df, cin, order, eps, kind, F, ka, kd, qm, substeps, outlet, outflow):
     """``Df`` holds one dispersion field per component, shape ``(m, N + 1)``.
-    ``nsteps`` Strang steps: half-step kinetics (exact for linear, implicit trapezoid for Langmuir),
-    one SSP-RK3 transport step of every mobile phase, half-step kinetics. ``cin[s, i]`` is component
-    ``i``'s inlet concentration averaged over step ``s`` (so injected mass is exact); ``outlet[s, i]`` receives
-    the outlet face value after step ``s`` and ``outflow[s, i]`` the amount (per unit area) that left
-    through the outlet during it, exactly as the scheme counts it."""
+    ``nsteps`` Strang steps: half-step kinetics (exact for linear, TR-BDF2 substeps for Langmuir), one
+    SSP-RK3 transport step of every mobile phase (:func:`_equilibrium_step` without binding: the mobile
+    phase holds only ``c``), half-step kinetics. ``cin[s, i]`` is component ``i``'s inlet concentration
+    averaged over step ``s`` (so injected mass is exact); ``outlet[s, i]`` receives the outlet face value
+    after step ``s`` and ``outflow[s, i]`` the amount (per unit area) that left through the outlet during
+    it, exactly as the scheme counts it."""
     m, N = C.shape
-    k1 = np.empty(N)
-    k2 = np.empty(N)
-    y = np.empty(N)
+    Nt = np.empty((m, N))
+    Y = np.empty((m, N))
+    R = np.empty((m, N))
     face = np.empty(N + 1)
     for s in range(nsteps):
-        if kind == LINEAR:
-            for i in range(m):
-                linear_kinetic_exact(C[i], Q[i], F, ka[i], kd[i], 0.5 * dt)
-        elif kind == LANGMUIR:
-            langmuir_kinetic_step(C, Q, F, ka, kd, qm, 0.5 * dt, substeps)
+        _kinetics(C, Q, F, ka, kd, qm, 0.5 * dt, substeps, kind)
         for i in range(m):
-            c = C[i]
-            ci = cin[s, i]
-            flow = transport(c, c, ci, uf, Df[i], dx, dt, order, eps, face, k1) / 6.0
             for j in range(N):
-                y[j] = c[j] + dt * k1[j]
-            flow += transport(y, y, ci, uf, Df[i], dx, dt, order, eps, face, k2) / 6.0
-            for j in range(N):
-                y[j] = 0.75 * c[j] + 0.25 * (y[j] + dt * k2[j])
-            flow += 2.0 * transport(y, y, ci, uf, Df[i], dx, dt, order, eps, face, k2) / 3.0
-            outflow[s, i] = dt * uf[N] * flow
-            for j in range(N):
-                c[j] = c[j] / 3.0 + 2.0 / 3.0 * (y[j] + dt * k2[j])
-        if kind == LINEAR:
-            for i in range(m):
-                linear_kinetic_exact(C[i], Q[i], F, ka[i], kd[i], 0.5 * dt)
-        elif kind == LANGMUIR:
-            langmuir_kinetic_step(C, Q, F, ka, kd, qm, 0.5 * dt, substeps)
+                Nt[i, j] = C[i, j]
+        _equilibrium_step(Nt, C, Y, R, face, dt, cin, s, dx, uf, Df, order, eps, NONE, F, ka, qm, ka, outflow)
+        _kinetics(C, Q, F, ka, kd, qm, 0.5 * dt, substeps, kind)
         for i in range(m):
             outlet[s, i] = max(face_value(C[i], N, order, eps), 0.0)
+
+
+@numba.njit(cache=True)
+def _kinetics(C, Q, F, ka, kd, qm, h, substeps, kind):
+    """The local exchange over ``h`` in every cell: exact for linear binding, TR-BDF2 for Langmuir."""
+    if kind == LINEAR:
+        for i in range(C.shape[0]):
+            linear_kinetic_exact(C[i], Q[i], F, ka[i], kd[i], h)
+    elif kind == LANGMUIR:
+        langmuir_kinetic_step(C, Q, F, ka, kd, qm, h, substeps)
 
 
 @numba.njit(cache=True, error_model="numpy")
