@@ -383,23 +383,14 @@ def run(degree=DEFAULTS["degree"], alpha=DEFAULTS["alpha"], min_n=DEFAULTS["min_
              "dense": {k: [] for k in ("operator", "todense", "assembly", "lu", "total")},
              "reference": {k: [] for k in ("assembly", "lu", "total")}}
         last = {}
+        paths = [("fast", time_fast)] + [("dense", time_dense)] * do_dense + [("reference", time_reference)] * do_ref
         for _ in range(repeats):
-            rec = time_fast(degree, n, alpha, b)
-            for k in t["fast"]:
-                t["fast"][k].append(rec[k])
-            last["fast"] = rec
-            if do_dense:
-                last.pop("dense", None)
-                rec = time_dense(degree, n, alpha, b)
-                for k in t["dense"]:
-                    t["dense"][k].append(rec[k])
-                last["dense"] = rec
-            if do_ref:
-                last.pop("reference", None)
-                rec = time_reference(degree, n, alpha, b)
-                for k in t["reference"]:
-                    t["reference"][k].append(rec[k])
-                last["reference"] = rec
+            for path, timer in paths:
+                last.pop(path, None)  # free the previous round's matrices before timing again
+                rec = timer(degree, n, alpha, b)
+                for k in t[path]:
+                    t[path][k].append(rec[k])
+                last[path] = rec
         f = last["fast"]
         N = f["R"].size
         med = {p: {k: _median(v) for k, v in t[p].items()} for p in t}
