@@ -110,7 +110,6 @@ class LinearColumnSolver:
         self.k_a = float(k_a)
         self.k_d = float(k_d)
         self.kinetic = bool(kinetic)
-        self.outlet_row = o
         self.cap = 1.0 if self.kinetic else 1.0 + F * (k_a / k_d if k_d > 0 else 0.0)
         self.A, self.e, self.out = self._assemble(T, e, o)
         self.AL, self.eL, _ = self._assemble(TL, eL, o)
